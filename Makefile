@@ -1,0 +1,41 @@
+# Two commands set up a fresh machine and do the work:
+#   make run    install everything, then train PPO+MIMEx on a sparse-reward task (a few minutes on CPU)
+#   make test   install everything, then run the default test suite (< 15 min on 2 cores)
+# Also: make test-slow (learning tests), make bench (benchmarks), make lint.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+# A CPU build of torch lies on this machine's disk; elsewhere pip fetches the normal build.
+TORCH ?= torch==2.13.0
+export MUJOCO_GL ?= egl
+export PYOPENGL_PLATFORM ?= egl
+
+.PHONY: install run test test-slow bench lint clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml scripts/install-system-deps.sh
+	bash scripts/install-system-deps.sh
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q "$(TORCH)"
+	$(PY) -m pip install -q -e ".[all,dev]"
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/mimex train --preset demo --run-dir runs/demo
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+test-slow: $(STAMP)
+	$(PY) -m pytest -q -m slow
+
+bench: $(STAMP)
+	$(PY) benchmarks/bench_explorers.py
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests benchmarks
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,1 @@
+"""Typed configuration: dataclasses whose field help strings become ``--help``."""

@@ -1,0 +1,152 @@
+"""What every explorer shares: input checks, reward normalisation, state round trips.
+
+An explorer turns sequences of per-step embeddings into an intrinsic reward per sequence.
+The contract (see ``shared/INTERFACES.md``)::
+
+    r = ex.reward(obs_seq, actions=None, pad_mask=None, update=False)   # float32[B]
+
+``obs_seq[:, -1]`` is the newest step. With ``update=True`` the explorer also trains on the
+batch, and the reward returned is the loss of that same forward pass, before the step.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from mimex import errors
+from mimex.explore.normalize import RunningMeanStd
+
+
+def as_tensor(x: Any, device: torch.device) -> torch.Tensor:
+    """Accept a torch tensor or a NumPy array (no copy when possible) on ``device``."""
+    if not isinstance(x, torch.Tensor):
+        x = torch.as_tensor(x)
+    return x.to(device, non_blocking=True)
+
+
+def check_obs_seq(
+    obs_seq: Any, input_dim: int, seq_len: int | None, min_len: int, device: torch.device
+) -> torch.Tensor:
+    """Validate ``obs_seq`` as float32[B, T, D] with D = ``input_dim`` and finite values."""
+    x = as_tensor(obs_seq, device)
+    t_expected = "T" if seq_len is None else str(seq_len)
+    if x.dim() != 3 or x.shape[2] != input_dim or (seq_len is not None and x.shape[1] != seq_len):
+        raise errors.InputError(
+            errors.BAD_SHAPE.format(
+                arg="obs_seq", expected=f"[B, {t_expected}, {input_dim}]", got=list(x.shape)
+            )
+        )
+    if x.shape[1] < min_len:
+        raise errors.InputError(
+            errors.BAD_SHAPE.format(
+                arg="obs_seq", expected=f"[B, T>={min_len}, {input_dim}]", got=list(x.shape)
+            )
+        )
+    if x.dtype != torch.float32:
+        raise errors.InputError(
+            errors.BAD_DTYPE.format(
+                arg="obs_seq", expected="float32", got=x.dtype, hint="; convert with .float()"
+            )
+        )
+    check_finite("obs_seq", x)
+    return x
+
+
+def check_finite(name: str, x: torch.Tensor) -> None:
+    """Raise InputError naming the first bad row when ``x`` holds NaN or inf."""
+    bad = ~torch.isfinite(x)
+    if bad.any():
+        rows = bad.flatten(1).any(1).nonzero()
+        raise errors.InputError(
+            errors.NON_FINITE.format(arg=name, count=int(bad.sum()), row=int(rows[0]))
+        )
+
+
+def check_pad_mask(pad_mask: Any, batch: int, seq_len: int, device: torch.device) -> torch.Tensor | None:
+    """Validate ``pad_mask`` as bool[B, T] whose newest step is real; None when nothing is padded."""
+    if pad_mask is None:
+        return None
+    p = as_tensor(pad_mask, device)
+    if p.dtype != torch.bool:
+        raise errors.InputError(
+            errors.BAD_DTYPE.format(
+                arg="pad_mask", expected="bool", got=p.dtype, hint="; True marks a padded step"
+            )
+        )
+    if tuple(p.shape) != (batch, seq_len):
+        raise errors.InputError(
+            errors.BAD_SHAPE.format(arg="pad_mask", expected=[batch, seq_len], got=list(p.shape))
+        )
+    if p[:, -1].any():
+        row = int(p[:, -1].nonzero()[0])
+        raise errors.InputError(
+            f"pad_mask marks the newest step obs_seq[:, -1] as padding (first in batch row {row}); "
+            "the newest step must be real: padding only fills steps before the episode start"
+        )
+    return p if p.any() else None
+
+
+def check_actions(
+    actions: Any, batch: int, seq_len: int, action_dim: int, device: torch.device
+) -> torch.Tensor:
+    """Validate actions as float32[B, T, A] (continuous) or int64[B, T] (discrete, values < A)."""
+    a = as_tensor(actions, device)
+    if a.dtype in (torch.int64, torch.int32):
+        if tuple(a.shape) != (batch, seq_len):
+            raise errors.InputError(
+                errors.BAD_SHAPE.format(
+                    arg="discrete actions", expected=[batch, seq_len], got=list(a.shape)
+                )
+            )
+        if (a < 0).any() or (a >= action_dim).any():
+            raise errors.InputError(
+                f"discrete actions must lie in [0, {action_dim}), got values in "
+                f"[{int(a.min())}, {int(a.max())}]; action_dim is the number of actions"
+            )
+        return a.long()
+    if tuple(a.shape) != (batch, seq_len, action_dim):
+        raise errors.InputError(
+            errors.BAD_SHAPE.format(
+                arg="actions", expected=[batch, seq_len, action_dim], got=list(a.shape)
+            )
+        )
+    if a.dtype != torch.float32:
+        raise errors.InputError(
+            errors.BAD_DTYPE.format(
+                arg="actions", expected="float32 (continuous) or int64 (discrete)", got=a.dtype, hint=""
+            )
+        )
+    check_finite("actions", a)
+    return a
+
+
+class RewardScaler:
+    """Optional division of rewards by a running std of the raw rewards.
+
+    Statistics move only on training batches (``update=True``), so scoring a batch never
+    changes the explorer. The raw batch mean stays available for logging.
+    """
+
+    def __init__(self, enabled: bool, device: torch.device) -> None:
+        self.enabled = enabled
+        self.stats = RunningMeanStd((), device=device)
+
+    def __call__(self, raw: torch.Tensor, update: bool) -> torch.Tensor:
+        if not self.enabled:
+            return raw
+        if update:
+            self.stats.update(raw)
+        return (raw / self.stats.std.to(raw.dtype)).to(torch.float32)
+
+    def state_dict(self) -> dict[str, Any]:
+        return self.stats.state_dict()
+
+    def load_state_dict(self, sd: dict[str, Any]) -> None:
+        self.stats.load_state_dict(sd)
+
+
+def rng_state(gen: torch.Generator) -> torch.Tensor:
+    """The generator's state, as a CPU byte tensor that ``torch.save`` can store."""
+    return gen.get_state().clone()

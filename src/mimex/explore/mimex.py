@@ -1,0 +1,200 @@
+"""MIMEx: the masked-reconstruction error of a short sequence of embeddings as a bonus.
+
+A small masked autoencoder is trained online on sequences ``z_{t-T+1..t}``; the error of
+reconstructing the masked steps is both its training loss and, detached, the intrinsic
+reward (Lin & Jabri, NeurIPS 2023). ``n_masks=K`` draws K independent masks in one batched
+forward pass, averages the K errors per sequence, and takes one optimiser step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import torch
+
+from mimex.config.fields import check, opt
+from mimex.explore.base import RewardScaler, check_obs_seq, check_pad_mask
+from mimex.explore.masking import (
+    MASK_KINDS,
+    feature_keep_count,
+    plan_feature_mask,
+    plan_time_mask,
+    time_mask_counts,
+)
+from mimex.explore.mimex_model import FeatureMAE, TimeMAE, masked_sequence_error
+
+# Model sizes: "default" is the paper's (encoder 128/4/4, decoder 64/1/2); "large" doubles
+# the decoder's width, depth and heads (paper Fig. 6, official README).
+MODEL_SIZES: dict[str, dict[str, int]] = {
+    "default": dict(embed_dim=128, depth=4, num_heads=4, decoder_embed_dim=64, decoder_depth=1,
+                    decoder_num_heads=2),
+    "large": dict(embed_dim=128, depth=4, num_heads=4, decoder_embed_dim=128, decoder_depth=2,
+                  decoder_num_heads=4),
+}
+
+
+@dataclass
+class MIMExConfig:
+    """Options of the MIMEx explorer."""
+
+    seq_len: int = opt(5, "steps per sequence T; obs_seq[:, -1] is the newest")
+    mask_ratio: float = opt(0.7, "fraction masked; visible steps = int(T*(1-ratio)) as in the official code (T=5 -> 1 visible, 4 masked)")
+    n_masked: int | None = opt(None, "masked steps per sequence (overrides mask_ratio)")
+    n_visible: int | None = opt(None, "visible steps per sequence (overrides mask_ratio)")
+    n_masks: int = opt(1, "independent maskings averaged per sequence (paper 'nm'); one batched pass, one optimiser step")
+    mask: str = opt("uniform", "'uniform' (random steps), 'fixed' (always the newest steps: future prediction), 'feature' (elements over time x feature)")
+    pad: str = opt("mask", "'mask': padded steps are never context nor targets; 'zeros': padded steps are zero vectors scored like any other (official code)")
+    size: str = opt("default", "model size preset: 'default' or 'large' (decoder doubled); the width/depth/heads options override it")
+    embed_dim: int | None = opt(None, "encoder width (default 128)")
+    depth: int | None = opt(None, "encoder blocks (default 4)")
+    num_heads: int | None = opt(None, "encoder heads (default 4)")
+    decoder_embed_dim: int | None = opt(None, "decoder width (default 64)")
+    decoder_depth: int | None = opt(None, "decoder blocks (default 1)")
+    decoder_num_heads: int | None = opt(None, "decoder heads (default 2)")
+    use_cls: bool = opt(True, "prepend a learned cls token to the encoder (official default)")
+    norm_loss: bool = opt(False, "standardise each target step over its features before the error")
+    lr: float = opt(1e-4, "Adam learning rate")
+    reward_norm: bool = opt(False, "divide rewards by a running std of the raw rewards (updated on training batches)")
+    seed: int = opt(0, "seed of the weights and of the mask draws")
+    device: str = opt("cpu", "torch device")
+
+    def __post_init__(self) -> None:
+        check(self.mask in MASK_KINDS, f"mask must be one of {MASK_KINDS}, got {self.mask!r}")
+        check(self.pad in ("mask", "zeros"), f"pad must be 'mask' or 'zeros', got {self.pad!r}")
+        check(self.size in MODEL_SIZES, f"size must be one of {tuple(MODEL_SIZES)}, got {self.size!r}")
+        check(self.n_masks >= 1, f"n_masks must be >= 1, got {self.n_masks}")
+        check(self.lr > 0, f"lr must be > 0, got {self.lr}")
+        check(self.seq_len >= 1, f"seq_len must be >= 1, got {self.seq_len}")
+        if self.mask == "feature":
+            check(self.n_masked is None and self.n_visible is None,
+                  "n_masked/n_visible count whole steps; with mask='feature' give mask_ratio")
+        else:
+            time_mask_counts(self.seq_len, self.mask_ratio, self.n_masked, self.n_visible)
+        for name, value in self.architecture().items():
+            check(value >= 1, f"{name} must be >= 1, got {value}")
+        arch = self.architecture()
+        for w, h in (("embed_dim", "num_heads"), ("decoder_embed_dim", "decoder_num_heads")):
+            check(arch[w] % arch[h] == 0 and arch[w] % 2 == 0,
+                  f"{w}={arch[w]} must be even and divisible by {h}={arch[h]}")
+
+    def architecture(self) -> dict[str, int]:
+        """The resolved widths, depths and heads: the size preset with explicit overrides."""
+        arch = dict(MODEL_SIZES[self.size])
+        for k in arch:
+            if getattr(self, k) is not None:
+                arch[k] = getattr(self, k)
+        return arch
+
+
+class MIMExExplorer:
+    """Intrinsic reward from masked sequence reconstruction. Build with ``make_explorer``."""
+
+    name = "mimex"
+
+    def __init__(self, input_dim: int, action_dim: int | None, config: MIMExConfig) -> None:
+        self.config = config
+        self.input_dim = input_dim
+        self.device = torch.device(config.device)
+        arch = config.architecture()
+        if config.mask == "feature":
+            feature_keep_count(config.seq_len, input_dim, config.mask_ratio)
+            self.n_visible = None
+        else:
+            self.n_visible, _ = time_mask_counts(
+                config.seq_len, config.mask_ratio, config.n_masked, config.n_visible
+            )
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(config.seed)
+            if config.mask == "feature":
+                self.model: torch.nn.Module = FeatureMAE(
+                    input_dim, config.seq_len, arch["decoder_embed_dim"], arch["decoder_depth"],
+                    arch["decoder_num_heads"], use_cls=config.use_cls,
+                )
+            else:
+                self.model = TimeMAE(input_dim, config.seq_len, use_cls=config.use_cls, **arch)
+        self.model.to(self.device)
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.lr)
+        self.generator = torch.Generator(device=self.device)
+        self.generator.manual_seed(config.seed + 1)
+        self.scaler = RewardScaler(config.reward_norm, self.device)
+        self.n_updates = 0
+        self.last_metrics: dict[str, float] = {}
+
+    def reward(
+        self,
+        obs_seq: Any,
+        actions: Any = None,
+        pad_mask: Any = None,
+        update: bool = False,
+    ) -> torch.Tensor:
+        """Masked-reconstruction error of each sequence, float32[B] (see the module docstring).
+
+        Args:
+            obs_seq: float32[B, T, D], T = ``seq_len``; ``obs_seq[:, -1]`` is the newest step.
+            actions: unused by MIMEx (accepted for a uniform call).
+            pad_mask: bool[B, T] or None; True on padded steps before the episode start.
+            update: also take one optimiser step on this batch.
+        """
+        cfg = self.config
+        x = check_obs_seq(obs_seq, self.input_dim, cfg.seq_len, 1, self.device)
+        pad = check_pad_mask(pad_mask, x.shape[0], cfg.seq_len, self.device)
+        if pad is not None:
+            x = x.masked_fill(pad.unsqueeze(-1), 0.0)
+            if cfg.pad == "zeros":
+                pad = None
+        b = x.shape[0]
+        if cfg.n_masks > 1:
+            x = x.repeat(cfg.n_masks, 1, 1)
+            pad = None if pad is None else pad.repeat(cfg.n_masks, 1)
+        with torch.set_grad_enabled(update):
+            err = self._errors(x, pad)
+            per_seq = err.view(cfg.n_masks, b).mean(0)
+            if update:
+                loss = per_seq.mean()
+                self.optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                self.optimizer.step()
+                self.n_updates += 1
+        raw = per_seq.detach().float()
+        out = self.scaler(raw, update)
+        self.last_metrics = {
+            "explore/reward_raw_mean": float(raw.mean()),
+            "explore/reward_mean": float(out.mean()),
+        }
+        return out
+
+    def _errors(self, x: torch.Tensor, pad: torch.Tensor | None) -> torch.Tensor:
+        cfg = self.config
+        bk, t, d = x.shape
+        if cfg.mask == "feature":
+            hidden = plan_feature_mask(bk, t, d, cfg.mask_ratio, pad, self.generator, self.device)
+            pred = self.model(x, hidden, None if pad is None else ~pad)
+            return masked_sequence_error(pred, x, hidden, cfg.norm_loss)
+        plan = plan_time_mask(bk, t, self.n_visible, cfg.mask, pad, self.generator, self.device)
+        pred = self.model(x, plan)
+        return masked_sequence_error(pred, x, plan.target, cfg.norm_loss)
+
+    def state_dict(self) -> dict[str, Any]:
+        """Weights, optimiser, reward normaliser, update counter, mask RNG and the config."""
+        return {
+            "kind": self.name,
+            "config": asdict(self.config),
+            "input_dim": self.input_dim,
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scaler": self.scaler.state_dict(),
+            "n_updates": self.n_updates,
+            "generator": self.generator.get_state(),
+        }
+
+    def load_state_dict(self, sd: dict[str, Any]) -> None:
+        """Restore everything ``state_dict`` saved; a mismatched config is a clear error."""
+        from mimex.explore.registry import check_state_matches
+
+        check_state_matches(self, sd, ("seq_len", "mask", "n_masks", "size", "use_cls"))
+        self.model.load_state_dict(sd["model"])
+        self.optimizer.load_state_dict(sd["optimizer"])
+        self.scaler.load_state_dict(sd["scaler"])
+        self.n_updates = int(sd["n_updates"])
+        self.generator.set_state(sd["generator"].cpu())

@@ -1,0 +1,47 @@
+"""The "none" explorer: a zero bonus, for the action-noise baseline."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import torch
+
+from mimex.config.fields import opt
+from mimex.explore.base import check_obs_seq
+
+
+@dataclass
+class NoneConfig:
+    """Options of the zero bonus."""
+
+    device: str = opt("cpu", "torch device of the returned zeros")
+
+
+class NoneExplorer:
+    """Returns zeros of the right shape (after checking the input like any explorer)."""
+
+    name = "none"
+
+    def __init__(self, input_dim: int, action_dim: int | None, config: NoneConfig) -> None:
+        self.config, self.input_dim = config, input_dim
+        self.device = torch.device(config.device)
+        self.n_updates = 0
+        self.last_metrics: dict[str, float] = {}
+
+    def reward(self, obs_seq: Any, actions: Any = None, pad_mask: Any = None,
+               update: bool = False) -> torch.Tensor:
+        """float32[B] of zeros."""
+        x = check_obs_seq(obs_seq, self.input_dim, None, 1, self.device)
+        self.n_updates += int(update)
+        return torch.zeros(x.shape[0], dtype=torch.float32, device=self.device)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"kind": self.name, "config": asdict(self.config), "input_dim": self.input_dim,
+                "n_updates": self.n_updates}
+
+    def load_state_dict(self, sd: dict[str, Any]) -> None:
+        from mimex.explore.registry import check_state_matches
+
+        check_state_matches(self, sd, ())
+        self.n_updates = int(sd["n_updates"])

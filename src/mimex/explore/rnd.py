@@ -1,0 +1,133 @@
+"""RND (Burda et al., 2019): error of predicting a fixed random network's output.
+
+Done as in the RND paper, not as the strawman in the MIMEx release: inputs are normalised
+by running mean/std and clipped to [-5, 5]; the reward is divided by a running std of the
+raw rewards; the predictor is one layer deeper than the target. The bonus of a sequence
+scores its newest step ``obs_seq[:, -1]``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import torch
+from torch import nn
+
+from mimex.config.fields import check, opt
+from mimex.explore.base import RewardScaler, check_obs_seq
+from mimex.explore.normalize import RunningMeanStd
+
+
+@dataclass
+class RNDConfig:
+    """Options of the RND explorer."""
+
+    output_dim: int = opt(128, "width of the random target's output")
+    hidden_dim: int = opt(256, "hidden width of target and predictor")
+    lr: float = opt(1e-3, "Adam learning rate of the predictor")
+    obs_norm: bool = opt(True, "normalise inputs by a running mean/std and clip to [-5, 5]")
+    reward_norm: bool = opt(True, "divide rewards by a running std of the raw rewards")
+    update_proportion: float = opt(1.0, "fraction of each training batch the predictor learns from (RND used 0.25)")
+    seed: int = opt(0, "seed of the weights and of the update subsampling")
+    device: str = opt("cpu", "torch device")
+
+    def __post_init__(self) -> None:
+        check(0.0 < self.update_proportion <= 1.0,
+              f"update_proportion must be in (0, 1], got {self.update_proportion}")
+        check(self.lr > 0, f"lr must be > 0, got {self.lr}")
+        check(self.output_dim >= 1 and self.hidden_dim >= 1,
+              f"output_dim and hidden_dim must be >= 1, got {self.output_dim}, {self.hidden_dim}")
+
+
+def _net(i: int, h: int, o: int, extra_layer: bool) -> nn.Sequential:
+    layers: list[nn.Module] = [nn.Linear(i, h), nn.ReLU(), nn.Linear(h, h), nn.ReLU()]
+    if extra_layer:
+        layers += [nn.Linear(h, h), nn.ReLU()]
+    layers.append(nn.Linear(h, o))
+    net = nn.Sequential(*layers)
+    for m in net:
+        if isinstance(m, nn.Linear):
+            nn.init.orthogonal_(m.weight, gain=math.sqrt(2))
+            nn.init.zeros_(m.bias)
+    return net
+
+
+class RNDExplorer:
+    """Random network distillation. Build with ``make_explorer("rnd", ...)``."""
+
+    name = "rnd"
+
+    def __init__(self, input_dim: int, action_dim: int | None, config: RNDConfig) -> None:
+        self.config, self.input_dim = config, input_dim
+        self.device = torch.device(config.device)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(config.seed)
+            self.target = _net(input_dim, config.hidden_dim, config.output_dim, False)
+            self.predictor = _net(input_dim, config.hidden_dim, config.output_dim, True)
+        self.target.to(self.device).requires_grad_(False)
+        self.predictor.to(self.device)
+        self.optimizer = torch.optim.Adam(self.predictor.parameters(), lr=config.lr)
+        self.obs_stats = RunningMeanStd((input_dim,), device=self.device)
+        self.scaler = RewardScaler(config.reward_norm, self.device)
+        self.generator = torch.Generator(device=self.device)
+        self.generator.manual_seed(config.seed + 1)
+        self.n_updates = 0
+        self.last_metrics: dict[str, float] = {}
+
+    def reward(self, obs_seq: Any, actions: Any = None, pad_mask: Any = None,
+               update: bool = False) -> torch.Tensor:
+        """Prediction error on the newest step, float32[B] (>= 0).
+
+        Args:
+            obs_seq: float32[B, T, D]; only ``obs_seq[:, -1]`` is used.
+            actions, pad_mask: unused (the newest step is always real).
+            update: fold the batch into the input statistics, then take one predictor step.
+        """
+        x = check_obs_seq(obs_seq, self.input_dim, None, 1, self.device)[:, -1]
+        if self.config.obs_norm:
+            if update:
+                self.obs_stats.update(x)
+            mean, std = self.obs_stats.mean.float(), self.obs_stats.std.float()
+            x = ((x - mean) / std).clamp(-5.0, 5.0)
+        with torch.no_grad():
+            goal = self.target(x)
+        with torch.set_grad_enabled(update):
+            err = (self.predictor(x) - goal).pow(2).mean(-1)
+            if update:
+                keep = torch.rand(x.shape[0], generator=self.generator, device=self.device)
+                keep = keep < self.config.update_proportion
+                loss = (err * keep).sum() / keep.sum().clamp_min(1)
+                self.optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                self.optimizer.step()
+                self.n_updates += 1
+        raw = err.detach().float()
+        out = self.scaler(raw, update)
+        self.last_metrics = {
+            "explore/reward_raw_mean": float(raw.mean()), "explore/reward_mean": float(out.mean())
+        }
+        return out
+
+    def state_dict(self) -> dict[str, Any]:
+        """Target and predictor weights, optimiser, both normalisers, RNG and counters."""
+        return {
+            "kind": self.name, "config": asdict(self.config), "input_dim": self.input_dim,
+            "target": self.target.state_dict(), "predictor": self.predictor.state_dict(),
+            "optimizer": self.optimizer.state_dict(), "obs_stats": self.obs_stats.state_dict(),
+            "scaler": self.scaler.state_dict(), "n_updates": self.n_updates,
+            "generator": self.generator.get_state(),
+        }
+
+    def load_state_dict(self, sd: dict[str, Any]) -> None:
+        from mimex.explore.registry import check_state_matches
+
+        check_state_matches(self, sd, ("output_dim", "hidden_dim"))
+        self.target.load_state_dict(sd["target"])
+        self.predictor.load_state_dict(sd["predictor"])
+        self.optimizer.load_state_dict(sd["optimizer"])
+        self.obs_stats.load_state_dict(sd["obs_stats"])
+        self.scaler.load_state_dict(sd["scaler"])
+        self.n_updates = int(sd["n_updates"])
+        self.generator.set_state(sd["generator"].cpu())

@@ -1,0 +1,1 @@
+"""Pure neural-network building blocks (no algorithm logic)."""
