@@ -1,0 +1,3 @@
+"""Registry entries of the atari suite (names, tags, reward levels, observation kinds)."""
+
+from __future__ import annotations

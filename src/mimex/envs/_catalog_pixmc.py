@@ -1,0 +1,3 @@
+"""Registry entries of the pixmc suite (names, tags, reward levels, observation kinds)."""
+
+from __future__ import annotations
