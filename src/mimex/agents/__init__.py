@@ -1,0 +1,1 @@
+"""RL backbones that consume exploration bonuses."""

@@ -1,0 +1,117 @@
+"""From environment observations to policy inputs and exploration features, once per step.
+
+The pipeline is the one place that knows what an observation holds:
+
+* state vectors are normalised by a running mean/std (clipped to [-5, 5]);
+* images either go through a trainable CNN inside the policy (``encoder="cnn"``; the uint8
+  image is stored), or through a frozen encoder here (``encoder="frozen"``; only its
+  features are stored, so PPO epochs never re-run it: the MVP set-up of the paper);
+* the explorer's embedding of a step is the normalised state, the frozen image feature,
+  or both concatenated (``pixels+state``); with a trainable CNN, a separate frozen random
+  encoder provides it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import torch
+
+from mimex.config.schema import PPOConfig
+from mimex.explore.normalize import RunningMeanStd
+from mimex.nets.encoders import FrozenEncoder
+
+
+def _split(space: gym.Space) -> tuple[gym.spaces.Box | None, gym.spaces.Box | None]:
+    """(image space, state space) of an observation space."""
+    if isinstance(space, gym.spaces.Dict):
+        return space.spaces.get("pixels"), space.spaces.get("state")
+    if len(space.shape) == 3 and space.dtype == np.uint8:
+        return space, None
+    return None, space
+
+
+class ObsPipeline:
+    """Turns a batch of raw observations into ``policy`` tensors and ``explore`` features.
+
+    Attributes:
+        policy_shapes: name -> per-step shape of each policy input (``vec``, ``image``, ``feat``).
+        explore_dim: width D of the explorer's per-step embedding.
+    """
+
+    def __init__(self, space: gym.Space, cfg: PPOConfig, seed: int, device: torch.device,
+                 default_encoder: str = "frozen") -> None:
+        self.device = device
+        self.norm_obs = cfg.norm_obs
+        image, state = _split(space)
+        self.has_image, self.has_state = image is not None, state is not None
+        encoder = cfg.encoder if cfg.encoder != "auto" else default_encoder
+        self.encoder_kind = encoder if self.has_image else "mlp"
+        self.state_stats = RunningMeanStd(state.shape, device=device) if state is not None else None
+        self.policy_shapes: dict[str, tuple[int, ...]] = {}
+        self.frozen: FrozenEncoder | None = None
+        explore_dim = 0
+        if image is not None:
+            c, h, w = image.shape
+            self.frozen = FrozenEncoder(c, (h, w), cfg.feature_dim, seed=seed + 7919).to(device)
+            explore_dim += cfg.feature_dim
+            if self.encoder_kind == "frozen":
+                self.policy_shapes["feat"] = (cfg.feature_dim,)
+            else:
+                self.policy_shapes["image"] = tuple(image.shape)
+        if state is not None:
+            self.policy_shapes["vec"] = tuple(state.shape)
+            explore_dim += int(np.prod(state.shape))
+        self.explore_dim = explore_dim
+
+    def _parts(self, obs: Any) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+        if isinstance(obs, dict):
+            img, st = obs.get("pixels"), obs.get("state")
+        elif self.has_image:
+            img, st = obs, None
+        else:
+            img, st = None, obs
+        to = lambda a: None if a is None else torch.as_tensor(np.asarray(a), device=self.device)  # noqa: E731
+        return to(img), to(st)
+
+    def __call__(self, obs: Any, update_stats: bool) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+        """Encode a batch ``obs`` ([N, ...] arrays or a dict of them).
+
+        Returns:
+            (policy inputs: name -> [N, *shape], explore features float32[N, D]).
+        """
+        img, st = self._parts(obs)
+        policy: dict[str, torch.Tensor] = {}
+        feats = []
+        if img is not None:
+            f = self.frozen(img)
+            feats.append(f)
+            if "feat" in self.policy_shapes:
+                policy["feat"] = f
+            else:
+                policy["image"] = img
+        if st is not None:
+            st = st.float()
+            if self.norm_obs:
+                if update_stats:
+                    self.state_stats.update(st)
+                st = ((st - self.state_stats.mean.float()) / self.state_stats.std.float()).clamp(-5, 5)
+            policy["vec"] = st
+            feats.append(st.flatten(1))
+        return policy, torch.cat(feats, dim=1)
+
+    def state_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.state_stats is not None:
+            out["state_stats"] = self.state_stats.state_dict()
+        if self.frozen is not None:
+            out["frozen"] = self.frozen.state_dict()
+        return out
+
+    def load_state_dict(self, sd: dict[str, Any]) -> None:
+        if self.state_stats is not None:
+            self.state_stats.load_state_dict(sd["state_stats"])
+        if self.frozen is not None:
+            self.frozen.load_state_dict(sd["frozen"])

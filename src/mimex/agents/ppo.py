@@ -1,0 +1,262 @@
+"""PPO with an exploration bonus, readable top to bottom.
+
+One iteration: collect ``num_steps`` steps from every environment; compute each
+transition's intrinsic reward while training the explorer on the rollout in minibatches
+(the reward of a sequence is the explorer's loss on it before that minibatch's step, so
+one forward pass serves both); add ``beta * r_int`` to the extrinsic reward *before*
+GAE; bootstrap time-limit truncations with ``V(o_final)`` (never true terminals); then
+``epochs`` passes of clipped-surrogate updates over shuffled minibatches.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import torch
+from torch import nn
+
+from mimex.agents.losses import bootstrap_truncated, gae, ppo_losses
+from mimex.agents.networks import ActorCritic
+from mimex.agents.observations import ObsPipeline
+from mimex.agents.schedules import parse_schedule
+from mimex.config.schema import RunConfig
+from mimex.errors import ConfigError
+from mimex.explore import SequenceTracker, make_explorer
+from mimex.run.vector import VecEnv
+
+
+class NonFiniteError(FloatingPointError):
+    """A reward, loss or gradient became NaN or inf; the message names the metric and step."""
+
+
+def _check_finite(name: str, value: torch.Tensor, step: int) -> None:
+    if not torch.isfinite(value).all():
+        raise NonFiniteError(f"{name} is not finite (NaN or inf) at environment step {step}")
+
+
+class PPOAgent:
+    """The PPO learner and its explorer. ``iterate(envs)`` runs one iteration."""
+
+    def __init__(self, cfg: RunConfig, envs: VecEnv, device: torch.device) -> None:
+        self.cfg, self.device = cfg, device
+        p, ex = cfg.ppo, cfg.explore
+        space = envs.single_action_space
+        self.discrete = isinstance(space, gym.spaces.Discrete)
+        if not self.discrete and not isinstance(space, gym.spaces.Box):
+            raise ConfigError(f"PPO supports Box or Discrete actions, got {space}")
+        self.action_dim = int(space.n) if self.discrete else int(space.shape[0])
+        if not self.discrete:
+            self.low, self.high = space.low.astype(np.float32), space.high.astype(np.float32)
+        if self.discrete and p.action_std != "learned":
+            raise ConfigError("ppo.action_std schedules apply to continuous actions only; "
+                              "this task has discrete actions: use ppo.action_std=learned")
+        self.std_schedule = None if p.action_std == "learned" else parse_schedule(p.action_std)
+        default_enc = "cnn" if cfg.env.name.startswith("atari/") else "frozen"
+        self.pipeline = ObsPipeline(envs.single_observation_space, p, cfg.seed, device, default_enc)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(cfg.seed)
+            self.net = ActorCritic(self.pipeline.policy_shapes, self.action_dim, self.discrete, p).to(device)
+        self.optimizer = torch.optim.Adam(self.net.parameters(), lr=p.lr, eps=1e-5)
+        self.explorer = None
+        self.tracker = None
+        if ex.name != "none":
+            options = vars(getattr(ex, ex.name)).copy()
+            options.update(seed=cfg.seed + 1000, device=str(device))
+            self.explorer = make_explorer(ex.name, self.pipeline.explore_dim, self.action_dim, **options)
+            end = "next" if ex.name == "icm" else ex.seq_end  # ICM scores (o_t, a_t, o_t+1)
+            self.tracker = SequenceTracker(envs.num_envs, ex.seq_len, self.pipeline.explore_dim, end, device)
+        self.batch = envs.num_envs * p.num_steps
+        self.max_iterations = max(1, math.ceil(cfg.steps / self.batch))
+        self.global_step = 0
+        self.iteration = 0
+        self.policy_in: dict[str, torch.Tensor] | None = None
+
+    # ---------------------------------------------------------------- acting
+    def start(self, envs: VecEnv) -> None:
+        """Reset the environments and the sequence windows (a fresh run)."""
+        self.policy_in, z = self.pipeline(envs.reset(), update_stats=True)
+        if self.tracker is not None:
+            self.tracker.reset(z)
+
+    def current_std(self) -> float | None:
+        return None if self.std_schedule is None else self.std_schedule(self.global_step)
+
+    def env_action(self, action: torch.Tensor) -> np.ndarray:
+        a = action.cpu().numpy()
+        return a if self.discrete else np.clip(a, self.low, self.high)
+
+    # ---------------------------------------------------------------- one iteration
+    def iterate(self, envs: VecEnv) -> dict[str, float]:
+        """Collect a rollout, add the bonus, update the policy. Returns this iteration's metrics."""
+        p, ex, dev = self.cfg.ppo, self.cfg.explore, self.device
+        S, N = p.num_steps, envs.num_envs
+        std = self.current_std()
+        inputs = {k: torch.zeros((S, N, *v.shape[1:]), dtype=v.dtype, device=dev)
+                  for k, v in self.policy_in.items()}
+        act_shape = (S, N) if self.discrete else (S, N, self.action_dim)
+        actions = torch.zeros(act_shape, dtype=torch.int64 if self.discrete else torch.float32, device=dev)
+        logps, values, rew_ext, final_values = (torch.zeros(S, N, device=dev) for _ in range(4))
+        term, trunc = (torch.zeros(S, N, dtype=torch.bool, device=dev) for _ in range(2))
+        seqs, pads, episodes, successes = [], [], [], []
+        for t in range(S):
+            with torch.no_grad():
+                action, logp, value = self.net.act(self.policy_in, std)
+            for k, v in self.policy_in.items():
+                inputs[k][t] = v
+            actions[t], logps[t], values[t] = action, logp, value
+            res = envs.step(self.env_action(action))
+            self.global_step += N
+            rew_ext[t] = torch.as_tensor(res.reward, device=dev)
+            term[t] = torch.as_tensor(res.terminated, device=dev)
+            trunc[t] = torch.as_tensor(res.truncated, device=dev)
+            done = term[t] | trunc[t]
+            next_in, z = self.pipeline(res.obs, update_stats=True)
+            z_next = z
+            if done.any():
+                rows = done.nonzero().squeeze(1).cpu().numpy()
+                final_in, z_final = self.pipeline(_take(res.next_obs, rows), update_stats=False)
+                z_next = z.clone()
+                z_next[done] = z_final
+                with torch.no_grad():
+                    final_values[t, done] = self.net.value(final_in)
+            if self.tracker is not None:
+                seq, pad = self.tracker.step(z_next, done, z_reset=z)
+                seqs.append(seq)
+                pads.append(pad)
+            self.policy_in = next_in
+            episodes += res.episodes
+            successes.append(res.success)
+        with torch.no_grad():
+            last_value = self.net.value(self.policy_in)
+        _check_finite("extrinsic reward", rew_ext, self.global_step)
+
+        r_int, explore_metrics = self._intrinsic(seqs, pads, actions)
+        beta = ex.beta * (1.0 - min(1.0, self.global_step / self.cfg.steps)) if ex.beta_anneal else ex.beta
+        rewards = bootstrap_truncated(rew_ext + beta * r_int, trunc, term, final_values, p.gamma)
+        adv, returns = gae(rewards, values, last_value, term | trunc, p.gamma, p.gae_lambda)
+        flat = lambda x: x.reshape(S * N, *x.shape[2:])  # noqa: E731
+        batch = {"inputs": {k: flat(v) for k, v in inputs.items()}, "actions": flat(actions),
+                 "logp": flat(logps), "values": flat(values), "adv": flat(adv), "returns": flat(returns)}
+        train_metrics = self._update(batch, std)
+        self.iteration += 1
+
+        metrics = {"step": self.global_step, "iteration": self.iteration, **train_metrics, **explore_metrics}
+        metrics["explore/beta"] = beta
+        metrics["charts/step_success_rate"] = float(np.mean(successes))
+        if episodes:
+            metrics["charts/episodic_return"] = float(np.mean([e["return"] for e in episodes]))
+            metrics["charts/episodic_length"] = float(np.mean([e["length"] for e in episodes]))
+            metrics["charts/success_rate"] = float(np.mean([e["success"] for e in episodes]))
+            metrics["charts/episodes"] = len(episodes)
+        if not self.discrete:
+            metrics["policy/std"] = float(std if std is not None else self.net.log_std.exp().mean())
+        return metrics
+
+    def _intrinsic(self, seqs: list[torch.Tensor], pads: list[torch.Tensor],
+                   actions: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
+        """Intrinsic reward of every transition, float[S, N], training the explorer on the way."""
+        S, N = actions.shape[:2]
+        if self.explorer is None:
+            return torch.zeros(S, N, device=self.device), {"explore/reward_mean": 0.0}
+        ex = self.cfg.explore
+        seq = torch.stack(seqs).reshape(S * N, *seqs[0].shape[1:])
+        pad = torch.stack(pads).reshape(S * N, -1)
+        act_seq = None
+        if self.explorer.name == "icm":  # a_t sits at position -2, next to o_t
+            flat_a = actions.reshape(S * N, *actions.shape[2:])
+            act_seq = torch.zeros((S * N, seq.shape[1], *flat_a.shape[1:]), dtype=flat_a.dtype, device=self.device)
+            act_seq[:, -2] = flat_a
+        r = torch.zeros(S * N, device=self.device)
+        for epoch in range(ex.epochs):
+            order = torch.randperm(S * N, device=self.device)
+            for start in range(0, S * N, ex.batch_size):
+                idx = order[start:start + ex.batch_size]
+                out = self.explorer.reward(seq[idx], None if act_seq is None else act_seq[idx],
+                                           pad[idx], update=True)
+                if epoch == 0:
+                    r[idx] = out
+        _check_finite("intrinsic reward", r, self.global_step)
+        metrics = {"explore/reward_mean": float(r.mean()), "explore/reward_max": float(r.max())}
+        metrics.update({k: v for k, v in self.explorer.last_metrics.items() if k not in metrics})
+        return r.reshape(S, N), metrics
+
+    def _lr(self, epoch: int) -> float:
+        p = self.cfg.ppo
+        progress = (self.iteration + epoch / p.epochs) / self.max_iterations
+        if p.lr_schedule == "linear":
+            return p.lr * max(0.0, 1.0 - progress)
+        if p.lr_schedule == "cos":
+            return p.lr * 0.5 * (1.0 + math.cos(math.pi * min(progress, 1.0)))
+        return p.lr
+
+    def _update(self, b: dict[str, Any], std: float | None) -> dict[str, float]:
+        p = self.cfg.ppo
+        mb_size = self.batch // p.minibatches
+        sums: dict[str, float] = {}
+        n = 0
+        for epoch in range(p.epochs):
+            for g in self.optimizer.param_groups:
+                g["lr"] = self._lr(epoch)
+            order = torch.randperm(self.batch, device=self.device)
+            for start in range(0, self.batch, mb_size):
+                idx = order[start:start + mb_size]
+                inputs = {k: v[idx] for k, v in b["inputs"].items()}
+                logp, ent, value = self.net.evaluate(inputs, b["actions"][idx], std)
+                adv = b["adv"][idx]
+                if p.norm_adv and adv.numel() > 1:
+                    adv = (adv - adv.mean()) / (adv.std() + 1e-8)
+                out = ppo_losses(logp, b["logp"][idx], adv, value, b["values"][idx],
+                                 b["returns"][idx], p.clip, p.clip_value_loss)
+                entropy = ent.mean()
+                loss = out["policy_loss"] + p.value_coef * out["value_loss"] - p.ent_coef * entropy
+                _check_finite("loss", loss.detach(), self.global_step)
+                self.optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                grad_norm = nn.utils.clip_grad_norm_(self.net.parameters(), p.max_grad_norm)
+                self.optimizer.step()
+                out.update(entropy=entropy, grad_norm=grad_norm)
+                for k, v in out.items():
+                    sums[k] = sums.get(k, 0.0) + float(v)
+                n += 1
+        metrics = {f"losses/{k}": v / n for k, v in sums.items()}
+        metrics["charts/learning_rate"] = self.optimizer.param_groups[0]["lr"]
+        return metrics
+
+    # ---------------------------------------------------------------- state
+    def state_dict(self) -> dict[str, Any]:
+        """Everything needed to continue exactly: weights, optimisers, explorer, windows, counters."""
+        return {
+            "net": self.net.state_dict(), "optimizer": self.optimizer.state_dict(),
+            "pipeline": self.pipeline.state_dict(),
+            "explorer": None if self.explorer is None else self.explorer.state_dict(),
+            "tracker": None if self.tracker is None else self.tracker.state_dict(),
+            "policy_in": {k: v.clone() for k, v in self.policy_in.items()},
+            "global_step": self.global_step, "iteration": self.iteration,
+        }
+
+    def load_state_dict(self, sd: dict[str, Any]) -> None:
+        self.net.load_state_dict(sd["net"])
+        self.optimizer.load_state_dict(sd["optimizer"])
+        self.pipeline.load_state_dict(sd["pipeline"])
+        if self.explorer is not None:
+            self.explorer.load_state_dict(sd["explorer"])
+            self.tracker.load_state_dict(sd["tracker"])
+        self.policy_in = {k: v.to(self.device) for k, v in sd["policy_in"].items()}
+        self.global_step, self.iteration = int(sd["global_step"]), int(sd["iteration"])
+
+    @torch.no_grad()
+    def act_deterministic(self, obs: Any) -> np.ndarray:
+        """Greedy actions for a batch of raw observations (evaluation)."""
+        inputs, _ = self.pipeline(obs, update_stats=False)
+        action, _, _ = self.net.act(inputs, self.current_std(), deterministic=True)
+        return self.env_action(action)
+
+
+def _take(obs: Any, rows: np.ndarray) -> Any:
+    """Rows of a batched observation (array or dict of arrays)."""
+    if isinstance(obs, dict):
+        return {k: v[rows] for k, v in obs.items()}
+    return obs[rows]

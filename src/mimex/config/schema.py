@@ -1,0 +1,159 @@
+"""The run configuration: typed dataclasses, validated at construction.
+
+Every field carries a help string (shown by ``mimex train --help``). A run is fully
+described by :class:`RunConfig`; ``config.json`` in the run directory is ``asdict`` of it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from mimex.config.fields import check, opt
+from mimex.explore.icm import ICMConfig
+from mimex.explore.mimex import MIMExConfig
+from mimex.explore.rnd import RNDConfig
+
+AGENTS = ("ppo", "drqv2")
+EXPLORERS = ("mimex", "icm", "rnd", "none")
+LR_SCHEDULES = ("constant", "linear", "cos")
+ENCODERS = ("auto", "mlp", "cnn", "frozen")
+
+
+@dataclass
+class EnvConfig:
+    """Which task and how many copies."""
+
+    name: str = opt("toy/Corridor", "registered task name (see `mimex check-env --list`)")
+    reward: str | None = opt(None, "reward level (pixmc: dense, sparse, sparser); None = the task's default")
+    obs: str = opt("state", "observation kind: state, pixels or pixels+state")
+    num_envs: int = opt(8, "environments stepped in parallel")
+    options: dict = opt({}, "task keyword options, e.g. {\"length\": 20}")
+
+    def __post_init__(self) -> None:
+        check(self.num_envs >= 1, f"env.num_envs must be >= 1, got {self.num_envs}")
+
+
+@dataclass
+class PPOConfig:
+    """PPO with GAE, clipped surrogate, and time-limit bootstrapping."""
+
+    num_steps: int = opt(128, "rollout length per environment per iteration")
+    epochs: int = opt(4, "optimisation epochs over each rollout")
+    minibatches: int = opt(4, "minibatches per epoch; must divide num_envs * num_steps")
+    lr: float = opt(3e-4, "Adam learning rate")
+    lr_schedule: str = opt("constant", "constant, linear (to 0) or cos (per epoch, as MVP)")
+    gamma: float = opt(0.99, "discount")
+    gae_lambda: float = opt(0.95, "GAE lambda")
+    clip: float = opt(0.2, "ratio clip range")
+    value_coef: float = opt(0.5, "weight of the value loss")
+    clip_value_loss: bool = opt(False, "clip the value update like the policy ratio")
+    ent_coef: float = opt(0.0, "entropy bonus weight")
+    max_grad_norm: float = opt(0.5, "gradient norm clip")
+    norm_adv: bool = opt(True, "standardise advantages per minibatch")
+    norm_obs: bool = opt(True, "normalise state observations by a running mean/std, clipped to [-5, 5]")
+    hidden: tuple = opt((64, 64), "hidden widths of the actor and critic MLPs")
+    activation: str = opt("tanh", "tanh, relu, elu, selu or gelu")
+    encoder: str = opt("auto", "pixels: cnn (trainable Nature CNN) or frozen (features computed once per step, MVP-style); auto = cnn for atari, frozen otherwise")
+    feature_dim: int = opt(256, "output width of the image encoder")
+    init_std: float = opt(1.0, "initial std of the Gaussian policy (continuous actions)")
+    action_std: str = opt("learned", "'learned' (state-independent log-std) or 'linear(start,end,steps)' schedule over env steps")
+
+    def __post_init__(self) -> None:
+        check(self.lr_schedule in LR_SCHEDULES, f"ppo.lr_schedule must be one of {LR_SCHEDULES}, got {self.lr_schedule!r}")
+        check(self.encoder in ENCODERS, f"ppo.encoder must be one of {ENCODERS}, got {self.encoder!r}")
+        check(self.num_steps >= 1 and self.epochs >= 1 and self.minibatches >= 1,
+              f"ppo.num_steps, epochs, minibatches must be >= 1, got {self.num_steps}, {self.epochs}, {self.minibatches}")
+        check(0 < self.gamma <= 1 and 0 <= self.gae_lambda <= 1,
+              f"ppo.gamma must be in (0, 1] and gae_lambda in [0, 1], got {self.gamma}, {self.gae_lambda}")
+        check(self.lr > 0 and self.clip > 0 and self.init_std > 0,
+              f"ppo.lr, clip, init_std must be > 0, got {self.lr}, {self.clip}, {self.init_std}")
+        self.hidden = tuple(int(h) for h in self.hidden)
+        from mimex.agents.schedules import parse_schedule
+
+        if self.action_std != "learned":
+            parse_schedule(self.action_std, "ppo.action_std")
+
+
+@dataclass
+class ExploreConfig:
+    """The exploration bonus: r = r_ext + beta * r_int."""
+
+    name: str = opt("mimex", "mimex, icm, rnd or none (none: only the policy's action noise)")
+    beta: float = opt(0.05, "weight of the intrinsic reward")
+    beta_anneal: bool = opt(False, "decay beta linearly to 0 over the run")
+    batch_size: int = opt(512, "explorer minibatch size when training on a rollout")
+    epochs: int = opt(1, "passes of explorer training over each rollout")
+    seq_end: str = opt("next", "sequence of transition t ends at o_t+1 ('next', rewards the outcome of a_t) or at o_t ('current', the paper's convention)")
+    mimex: MIMExConfig = field(default_factory=MIMExConfig, metadata={"help": "MIMEx options"})
+    icm: ICMConfig = field(default_factory=ICMConfig, metadata={"help": "ICM options"})
+    rnd: RNDConfig = field(default_factory=RNDConfig, metadata={"help": "RND options"})
+
+    def __post_init__(self) -> None:
+        check(self.name in EXPLORERS, f"explore.name must be one of {EXPLORERS}, got {self.name!r}")
+        check(self.beta >= 0, f"explore.beta must be >= 0, got {self.beta}")
+        check(self.batch_size >= 1 and self.epochs >= 1,
+              f"explore.batch_size and epochs must be >= 1, got {self.batch_size}, {self.epochs}")
+        check(self.seq_end in ("next", "current"), f"explore.seq_end must be 'next' or 'current', got {self.seq_end!r}")
+
+    @property
+    def seq_len(self) -> int:
+        """Steps per sequence the explorer needs."""
+        return {"mimex": self.mimex.seq_len, "icm": 2}.get(self.name, 1)
+
+
+@dataclass
+class RunConfig:
+    """Everything a training run needs."""
+
+    env: EnvConfig = field(default_factory=EnvConfig, metadata={"help": "environment"})
+    agent: str = opt("ppo", "backbone: ppo (drqv2: not available yet)")
+    ppo: PPOConfig = field(default_factory=PPOConfig, metadata={"help": "PPO"})
+    explore: ExploreConfig = field(default_factory=ExploreConfig, metadata={"help": "exploration bonus"})
+    steps: int = opt(100_000, "total environment steps (a resumed run continues to this total)")
+    seed: int = opt(0, "seed of everything")
+    run_dir: str = opt("runs/default", "where config, metrics, checkpoints and summary go")
+    device: str = opt("cpu", "torch device")
+    threads: int = opt(0, "torch CPU threads (0 = torch's default)")
+    log_every: int = opt(1, "write metrics every this many iterations")
+    checkpoint_minutes: float = opt(10.0, "also checkpoint every this many minutes (always at the end and on SIGTERM/SIGINT)")
+    tensorboard: bool = opt(True, "write TensorBoard event files")
+    progress: bool = opt(True, "show a progress bar")
+    deterministic: bool = opt(True, "use deterministic torch algorithms (CPU runs are then bit-reproducible)")
+
+    def __post_init__(self) -> None:
+        check(self.agent in AGENTS, f"agent must be one of {AGENTS}, got {self.agent!r}")
+        check(self.agent != "drqv2", "agent 'drqv2' is not available yet in this version; use --agent ppo")
+        check(self.steps >= 1, f"steps must be >= 1, got {self.steps}")
+        check(self.log_every >= 1, f"log_every must be >= 1, got {self.log_every}")
+        batch = self.env.num_envs * self.ppo.num_steps
+        check(batch % self.ppo.minibatches == 0,
+              f"ppo.minibatches={self.ppo.minibatches} must divide the rollout of env.num_envs * "
+              f"ppo.num_steps = {self.env.num_envs} * {self.ppo.num_steps} = {batch}")
+
+
+def to_dict(cfg: Any) -> dict[str, Any]:
+    """A JSON-ready dict of a config dataclass (tuples become lists)."""
+    return dataclasses.asdict(cfg)
+
+
+def from_dict(cls: type, data: dict[str, Any]) -> Any:
+    """Rebuild a config dataclass from ``to_dict`` output, validating as it goes."""
+    kwargs = {}
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    for key, value in data.items():
+        if key not in fields:
+            from mimex.errors import ConfigError
+
+            raise ConfigError(f"unknown config key {key!r} for {cls.__name__}; valid: {', '.join(fields)}")
+        sub = _dataclass_type(fields[key])
+        kwargs[key] = from_dict(sub, value) if sub is not None and isinstance(value, dict) else value
+    return cls(**kwargs)
+
+
+def _dataclass_type(f: dataclasses.Field) -> type | None:
+    if f.default_factory is not dataclasses.MISSING:  # type: ignore[misc]
+        made = f.default_factory()  # type: ignore[misc]
+        return type(made) if dataclasses.is_dataclass(made) else None
+    return None

@@ -1,0 +1,1 @@
+"""Running experiments: vectorised stepping, run directories, checkpoints, logging."""
