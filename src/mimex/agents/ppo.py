@@ -217,7 +217,7 @@ class PPOAgent:
                 loss.backward()
                 grad_norm = nn.utils.clip_grad_norm_(self.net.parameters(), p.max_grad_norm)
                 self.optimizer.step()
-                out.update(entropy=entropy, grad_norm=grad_norm)
+                out.update(entropy=entropy.detach(), grad_norm=grad_norm)
                 for k, v in out.items():
                     sums[k] = sums.get(k, 0.0) + float(v)
                 n += 1

@@ -19,6 +19,8 @@ from mimex.errors import ConfigError
 def parse_value(text: str, current: Any, key: str) -> Any:
     """Turn ``text`` into a value of the type of ``current``."""
     low = text.strip().lower()
+    if isinstance(current, str):
+        return text
     if low in ("none", "null"):
         return None
     try:
@@ -49,8 +51,8 @@ def parse_value(text: str, current: Any, key: str) -> Any:
         raise ConfigError(f"--set {key}={text}: expected a {kind} value like {current!r}") from exc
 
 
-def apply_overrides(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
-    """Apply dotted ``overrides`` (values already typed, or strings to parse) to a config dict."""
+def apply_overrides(data: dict[str, Any], overrides: dict[str, Any], parse: bool = False) -> dict[str, Any]:
+    """Apply dotted ``overrides`` to a config dict; ``parse``: values are ``--set`` strings."""
     for key, value in overrides.items():
         node = data
         parts = key.split(".")
@@ -65,7 +67,7 @@ def apply_overrides(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str
                 f"unknown config key {key!r}; valid keys here: {', '.join(sorted(node))}"
             )
         current = node.get(last)
-        node[last] = parse_value(value, current, key) if isinstance(value, str) else value
+        node[last] = parse_value(value, current, key) if parse and isinstance(value, str) else value
     return data
 
 
@@ -84,7 +86,7 @@ def resolve_config(preset: str | None = None, overrides: dict[str, Any] | None =
             raise ConfigError(f"--set expects key=value, got {item!r}")
         k, v = item.split("=", 1)
         parsed[k.strip()] = v
-    apply_overrides(data, parsed)
+    apply_overrides(data, parsed, parse=True)
     return from_dict(RunConfig, data)
 
 

@@ -6,4 +6,10 @@ and are imported only when a task is made.
 
 from __future__ import annotations
 
-from mimex.envs import _catalog_atari, _catalog_dmc, _catalog_pixmc, _catalog_toy  # noqa: F401
+from mimex.envs import (  # noqa: F401
+    _catalog_atari,
+    _catalog_dmc,
+    _catalog_pixmc,
+    _catalog_testing,
+    _catalog_toy,
+)

@@ -1,0 +1,1 @@
+"""Small environments shipped for tests of agents and runners (not benchmarks)."""

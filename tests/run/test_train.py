@@ -1,0 +1,120 @@
+"""The training runner: run directory, determinism, exact resume, errors, NaN guard."""
+
+import json
+import math
+
+import pytest
+import torch
+
+from mimex.agents import ppo as ppo_module
+from mimex.errors import CheckpointError
+from mimex.explore import list_explorers
+from mimex.run.logger import read_metrics
+from mimex.run.train import make_vec_env, train
+
+
+def _strip_timing(rows):
+    return [{k: v for k, v in r.items() if not k.startswith("perf/")} for r in rows]
+
+
+def test_run_directory_holds_every_promised_file(tiny_config, tmp_path):
+    cfg = tiny_config()
+    summary = train(cfg)
+    run = tmp_path / "run"
+    names = {p.name for p in run.iterdir()}
+    assert {"config.json", "metrics.jsonl", "checkpoint.pt", "summary.json"} <= names
+    assert any(n.startswith("events.out.tfevents") for n in names)
+    rows = read_metrics(run)
+    assert [r["step"] for r in rows] == list(range(32, 257, 32))
+    assert all({"step", "explore/reward_mean", "perf/sps"} <= set(r) for r in rows)
+    assert any("charts/episodic_return" in r and "charts/success_rate" in r for r in rows)
+    saved = json.loads((run / "config.json").read_text())
+    assert saved["explore"]["name"] == "mimex" and saved["steps"] == 256
+    on_disk = json.loads((run / "summary.json").read_text())
+    assert on_disk["step"] == summary["step"] == 256
+    assert on_disk["wall_clock_s"] > 0 and on_disk["peak_rss_mib"] > 0
+
+
+@pytest.mark.parametrize("explore", list_explorers())
+@pytest.mark.parametrize("discrete", [False, True])
+def test_every_explorer_trains_with_continuous_and_discrete_actions(tiny_config, explore, discrete):
+    cfg = tiny_config(name=f"{explore}-{discrete}", explore=explore, steps=96,
+                      **{"env.options": {"discrete": discrete}})
+    train(cfg)
+    rows = read_metrics(cfg.run_dir)
+    for r in rows:
+        assert all(math.isfinite(v) for v in r.values() if isinstance(v, float)), r
+    if explore != "none":
+        assert rows[-1]["explore/reward_mean"] > 0
+
+
+def test_same_seed_gives_identical_metrics(tiny_config):
+    a = train(tiny_config(name="a"))
+    b = train(tiny_config(name="b"))
+    assert a["step"] == b["step"]
+    assert _strip_timing(read_metrics(a["run_dir"])) == _strip_timing(read_metrics(b["run_dir"]))
+    c = train(tiny_config(name="c", seed=1))
+    assert _strip_timing(read_metrics(c["run_dir"])) != _strip_timing(read_metrics(a["run_dir"]))
+
+
+@pytest.mark.parametrize("explore", ["mimex", "rnd"])
+def test_stopped_and_resumed_run_equals_uninterrupted_run(tiny_config, explore):
+    """Train 256 steps straight vs 128 + resume to 256: identical metrics (timings aside)."""
+    straight = train(tiny_config(name="straight", explore=explore, steps=256))
+    train(tiny_config(name="resumed", explore=explore, steps=128))
+    resumed = train(tiny_config(name="resumed", explore=explore, steps=256))
+    assert resumed["step"] == 256
+    assert _strip_timing(read_metrics(resumed["run_dir"])) == _strip_timing(read_metrics(straight["run_dir"]))
+
+
+def test_resume_with_another_config_names_both_values(tiny_config):
+    train(tiny_config(name="r", steps=64))
+    with pytest.raises(CheckpointError, match=r"ppo.lr: checkpoint has 0.0003, config has 0.001"):
+        train(tiny_config(name="r", steps=128, sets=["ppo.lr=1e-3"]))
+
+
+def test_corrupt_checkpoint_is_a_clear_error_and_keeps_metrics(tiny_config, tmp_path):
+    train(tiny_config(name="c", steps=64))
+    run = tmp_path / "c"
+    before = (run / "metrics.jsonl").read_text()
+    (run / "checkpoint.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(CheckpointError, match="cannot read checkpoint .* truncated or corrupt"):
+        train(tiny_config(name="c", steps=128))
+    assert (run / "metrics.jsonl").read_text() == before
+
+
+def test_nan_reward_stops_the_run_naming_step_and_metric(tiny_config, tmp_path):
+    cfg = tiny_config(name="nan", **{"env.options": {"nan_at": 20}})
+    with pytest.raises(FloatingPointError, match=r"extrinsic reward is not finite .* at environment step 32"):
+        train(cfg)
+    assert (tmp_path / "nan" / "debug-checkpoint.pt").exists()
+
+
+def test_intrinsic_bonus_reaches_the_advantages(tiny_config, monkeypatch):
+    """The rewards entering GAE are r_ext + beta * r_int (bootstrapped where truncated)."""
+    cfg = tiny_config(sets=["explore.beta=0.5"])
+    envs = make_vec_env(cfg)
+    agent = ppo_module.PPOAgent(cfg, envs, torch.device("cpu"))
+    agent.start(envs)
+    agent.explorer.reward = lambda seq, actions=None, pad_mask=None, update=False: torch.full((seq.shape[0],), 2.0)
+    seen = {}
+    real_gae = ppo_module.gae
+
+    def spy(rewards, values, last_value, dones, gamma, lam):
+        seen["rewards"] = rewards.clone()
+        adv, ret = real_gae(rewards, values, last_value, dones, gamma, lam)
+        seen["adv"] = adv
+        return adv, ret
+
+    monkeypatch.setattr(ppo_module, "gae", spy)
+    agent.iterate(envs)
+    # PointGoal's extrinsic reward is 0 unless the goal is reached: every reward is 0.5 * 2.0.
+    assert torch.allclose(seen["rewards"], torch.full_like(seen["rewards"], 1.0))
+    with_bonus = seen["adv"]
+    cfg0 = tiny_config(name="zero", sets=["explore.beta=0.0"])
+    agent0 = ppo_module.PPOAgent(cfg0, make_vec_env(cfg0), torch.device("cpu"))
+    envs0 = make_vec_env(cfg0)
+    agent0.start(envs0)
+    agent0.explorer.reward = agent.explorer.reward
+    agent0.iterate(envs0)
+    assert not torch.allclose(with_bonus, seen["adv"])
