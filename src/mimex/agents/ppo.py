@@ -109,6 +109,10 @@ class PPOAgent:
             actions[t], logps[t], values[t] = action, logp, value
             res = envs.step(self.env_action(action))
             self.global_step += N
+            if not np.isfinite(res.reward).all():
+                env_i = int(np.flatnonzero(~np.isfinite(res.reward))[0])
+                raise NonFiniteError(f"extrinsic reward of env {env_i} is not finite "
+                                     f"({res.reward[env_i]}) at environment step {self.global_step}")
             rew_ext[t] = torch.as_tensor(res.reward, device=dev)
             term[t] = torch.as_tensor(res.terminated, device=dev)
             trunc[t] = torch.as_tensor(res.truncated, device=dev)
@@ -131,7 +135,6 @@ class PPOAgent:
             successes.append(res.success)
         with torch.no_grad():
             last_value = self.net.value(self.policy_in)
-        _check_finite("extrinsic reward", rew_ext, self.global_step)
 
         r_int, explore_metrics = self._intrinsic(seqs, pads, actions)
         beta = ex.beta * (1.0 - min(1.0, self.global_step / self.cfg.steps)) if ex.beta_anneal else ex.beta
