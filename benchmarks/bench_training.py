@@ -1,0 +1,115 @@
+"""Whole-training-loop speed: environment steps per second of PPO with each bonus.
+
+For one state task and one pixel task, builds PPO agents with explore in
+{none, mimex nm1, mimex nm5, icm, rnd} and times full iterations (rollout, bonus,
+explorer training, PPO update) interleaved round-robin, so that load from other
+processes hits every configuration alike. Reports the median steps/s per configuration
+and its ratio to ``none`` (the paper: MIMEx nm1 costs +2% wall-clock, nm5 +18%).
+
+Usage::
+
+    python benchmarks/bench_training.py                       # both tasks, ~5 minutes
+    python benchmarks/bench_training.py --quick               # smoke run
+    python benchmarks/bench_training.py --markdown --out results.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import time
+
+os.environ.setdefault("MUJOCO_GL", "egl")
+
+import torch  # noqa: E402
+
+from mimex.agents.ppo import PPOAgent  # noqa: E402
+from mimex.config.overrides import resolve_config  # noqa: E402
+from mimex.run.train import make_vec_env, seed_everything  # noqa: E402
+
+VARIANTS = {
+    "none": ["explore.name=none"],
+    "mimex nm1": ["explore.name=mimex", "explore.mimex.n_masks=1"],
+    "mimex nm5": ["explore.name=mimex", "explore.mimex.n_masks=5"],
+    "icm": ["explore.name=icm"],
+    "rnd": ["explore.name=rnd"],
+}
+
+
+def build(env: str, obs: str, variant: str, num_envs: int, num_steps: int, device: str):
+    sets = [f"env.name={env}", f"env.obs={obs}", f"env.num_envs={num_envs}",
+            f"ppo.num_steps={num_steps}", "ppo.minibatches=4", "ppo.epochs=4", f"device={device}",
+            *VARIANTS[variant]]
+    cfg = resolve_config(None, {"progress": False}, sets)
+    seed_everything(0, deterministic=False)
+    envs = make_vec_env(cfg)
+    agent = PPOAgent(cfg, envs, torch.device(device))
+    agent.start(envs)
+    return agent, envs
+
+
+def bench_task(env: str, obs: str, rounds: int, num_envs: int, num_steps: int, device: str) -> dict:
+    runs = {v: build(env, obs, v, num_envs, num_steps, device) for v in VARIANTS}
+    for agent, envs in runs.values():  # warm-up iteration
+        agent.iterate(envs)
+    times: dict[str, list[float]] = {v: [] for v in VARIANTS}
+    for r in range(rounds):
+        for v, (agent, envs) in runs.items():
+            t0 = time.perf_counter()
+            agent.iterate(envs)
+            times[v].append(time.perf_counter() - t0)
+        print(f"  {env} ({obs}) round {r + 1}/{rounds}", flush=True)
+    batch = num_envs * num_steps
+    sps = {v: batch / statistics.median(t) for v, t in times.items()}
+    for _, envs in runs.values():
+        envs.close()
+    return {v: {"sps": s, "ratio_to_none": s / sps["none"],
+                "wall_clock_overhead_pct": 100.0 * (sps["none"] / s - 1.0)} for v, s in sps.items()}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--state-env", default="toy/Corridor")
+    ap.add_argument("--pixel-env", default="dmc/cartpole_swingup_sparse")
+    ap.add_argument("--pixel-obs", default="pixels")
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--num-envs", type=int, default=16)
+    ap.add_argument("--num-steps", type=int, default=64)
+    ap.add_argument("--pixel-num-steps", type=int, default=32)
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--quick", action="store_true", help="2 rounds of small rollouts")
+    ap.add_argument("--skip-pixels", action="store_true")
+    ap.add_argument("--markdown", action="store_true")
+    ap.add_argument("--out")
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    if a.quick:
+        a.rounds, a.num_envs, a.num_steps, a.pixel_num_steps = 2, 4, 16, 8
+    tasks = [(a.state_env, "state", a.num_steps)]
+    if not a.skip_pixels:
+        tasks.append((a.pixel_env, a.pixel_obs, a.pixel_num_steps))
+    results = {"threads": a.threads, "device": a.device, "num_envs": a.num_envs,
+               "rounds": a.rounds, "tasks": {}}
+    for env, obs, steps in tasks:
+        results["tasks"][f"{env} ({obs})"] = bench_task(env, obs, a.rounds, a.num_envs, steps, a.device)
+    if a.out:
+        with open(a.out, "w") as f:
+            json.dump(results, f, indent=2)
+    for task, rows in results["tasks"].items():
+        if a.markdown:
+            print(f"\n**{task}**, {a.num_envs} envs\n\n| explore | env steps/s | ratio to none | wall-clock overhead |")
+            print("|---|---|---|---|")
+            for v, r in rows.items():
+                print(f"| {v} | {r['sps']:.0f} | {r['ratio_to_none']:.3f} | {r['wall_clock_overhead_pct']:+.1f}% |")
+        else:
+            print(f"\n{task}")
+            for v, r in rows.items():
+                print(f"  {v:<10} {r['sps']:8.0f} steps/s  ratio {r['ratio_to_none']:.3f}  "
+                      f"overhead {r['wall_clock_overhead_pct']:+.1f}%")
+
+
+if __name__ == "__main__":
+    main()
