@@ -220,9 +220,9 @@ class PPOAgent:
                 loss.backward()
                 grad_norm = nn.utils.clip_grad_norm_(self.net.parameters(), p.max_grad_norm)
                 self.optimizer.step()
-                out.update(entropy=entropy.detach(), grad_norm=grad_norm)
+                out.update(entropy=entropy, grad_norm=grad_norm)
                 for k, v in out.items():
-                    sums[k] = sums.get(k, 0.0) + float(v)
+                    sums[k] = sums.get(k, 0.0) + float(v.detach())
                 n += 1
         metrics = {f"losses/{k}": v / n for k, v in sums.items()}
         metrics["charts/learning_rate"] = self.optimizer.param_groups[0]["lr"]
