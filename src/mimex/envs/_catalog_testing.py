@@ -4,4 +4,5 @@ from __future__ import annotations
 
 from mimex.envs.registry import EnvSpec, register_env
 
-register_env(EnvSpec("testing/PointGoal", "mimex.testing.envs:make_point_goal", tags=("testing", "success")))
+register_env(EnvSpec("testing/PointGoal", "mimex.testing.envs:make_point_goal", tags=("testing", "success"),
+                     obs=("state", "pixels", "pixels+state")))

@@ -35,8 +35,8 @@ class RunningMeanStd:
 
     @property
     def std(self) -> torch.Tensor:
-        """Standard deviation, floored at 1e-8."""
-        return self.var.clamp_min(1e-16).sqrt()
+        """Standard deviation ``sqrt(var + 1e-8)``: a constant feature maps to 0, not to noise / 1e-8."""
+        return (self.var + 1e-8).sqrt()
 
     def state_dict(self) -> dict[str, torch.Tensor]:
         return {"mean": self.mean.clone(), "var": self.var.clone(), "count": self.count.clone()}

@@ -14,27 +14,44 @@ import gymnasium as gym
 import numpy as np
 
 
+IMAGE = 40  # pixel observations: uint8[3, 40, 40] (the smallest a Nature CNN takes is 36)
+
+
 class PointGoalEnv(gym.Env):
     """A point in [-1, 1]^2 starting near the origin; the goal is the corner (0.9, 0.9).
 
-    Observation float32[4]: position and goal. Action float32[2] in [-1, 1] (a move of
+    Observation float32[4]: position and goal (``obs="state"``), a uint8[3, 40, 40] drawing
+    (``"pixels"``), or both in a dict (``"pixels+state"``). Action float32[2] in [-1, 1] (a move of
     ``0.05 * action``) or, with ``discrete``, one of 4 unit moves. Reward 1 within 0.1 of
     the goal (terminates, ``info["success"] = True``), else 0. Truncates after ``horizon``.
     """
 
     metadata = {"render_modes": []}
 
-    def __init__(self, horizon: int = 50, discrete: bool = False, nan_at: int | None = None) -> None:
-        self.horizon, self.discrete, self.nan_at = horizon, discrete, nan_at
-        self.observation_space = gym.spaces.Box(-1.0, 1.0, (4,), np.float32)
+    def __init__(self, horizon: int = 50, discrete: bool = False, nan_at: int | None = None,
+                 obs: str = "state") -> None:
+        self.horizon, self.discrete, self.nan_at, self.obs_kind = horizon, discrete, nan_at, obs
+        state = gym.spaces.Box(-1.0, 1.0, (4,), np.float32)
+        pixels = gym.spaces.Box(0, 255, (3, IMAGE, IMAGE), np.uint8)
+        self.observation_space = {"state": state, "pixels": pixels,
+                                  "pixels+state": gym.spaces.Dict({"pixels": pixels, "state": state})}[obs]
         self.action_space = gym.spaces.Discrete(4) if discrete else gym.spaces.Box(-1.0, 1.0, (2,), np.float32)
         self.goal = np.array([0.9, 0.9], dtype=np.float32)
         self.pos = np.zeros(2, dtype=np.float32)
         self.t = 0
         self.total_steps = 0
 
-    def _obs(self) -> np.ndarray:
-        return np.concatenate([self.pos, self.goal]).astype(np.float32)
+    def _obs(self) -> Any:
+        state = np.concatenate([self.pos, self.goal]).astype(np.float32)
+        if self.obs_kind == "state":
+            return state
+        img = np.zeros((3, IMAGE, IMAGE), dtype=np.uint8)
+        to_px = lambda v: int(np.clip((v + 1) / 2 * (IMAGE - 1), 0, IMAGE - 1))  # noqa: E731
+        gx, gy = to_px(self.goal[0]), to_px(self.goal[1])
+        img[1, max(gy - 2, 0):gy + 3, max(gx - 2, 0):gx + 3] = 255
+        px, py = to_px(self.pos[0]), to_px(self.pos[1])
+        img[0, max(py - 1, 0):py + 2, max(px - 1, 0):px + 2] = 255
+        return img if self.obs_kind == "pixels" else {"pixels": img, "state": state}
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
@@ -68,6 +85,6 @@ class PointGoalEnv(gym.Env):
 
 
 def make_point_goal(obs: str = "state", seed: int | None = None, **kwargs: Any) -> gym.Env:
-    env = PointGoalEnv(**kwargs)
+    env = PointGoalEnv(obs=obs, **kwargs)
     env.reset(seed=seed)
     return env
