@@ -35,7 +35,7 @@ def test_frozen_encoder_features_are_computed_once_per_step_and_never_trained(mo
     s = agent.cfg.ppo.num_steps
     # one call per rollout step, plus one per step where some episode ended (final obs)
     assert s <= calls["n"] <= 2 * s
-    assert all(torch.equal(a, b) for a, b in zip(before, agent.pipeline.frozen.parameters()))
+    assert all(torch.equal(a, b) for a, b in zip(before, agent.pipeline.frozen.parameters(), strict=True))
     assert not any(p.requires_grad for p in agent.pipeline.frozen.parameters())
 
 

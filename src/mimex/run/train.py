@@ -24,7 +24,13 @@ from mimex.agents.ppo import NonFiniteError, PPOAgent
 from mimex.config.schema import RunConfig, to_dict
 from mimex.envs import make_env
 from mimex.errors import CheckpointError
-from mimex.run.checkpoint import CHECKPOINT, load_checkpoint, rng_states, save_checkpoint, set_rng_states
+from mimex.run.checkpoint import (
+    CHECKPOINT,
+    load_checkpoint,
+    rng_states,
+    save_checkpoint,
+    set_rng_states,
+)
 from mimex.run.logger import MetricsLogger
 from mimex.run.progress import Progress
 from mimex.run.vector import VecEnv

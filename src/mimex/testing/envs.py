@@ -13,7 +13,6 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-
 IMAGE = 40  # pixel observations: uint8[3, 40, 40] (the smallest a Nature CNN takes is 36)
 
 
