@@ -91,7 +91,11 @@ class _StopFlag:
         return self
 
     def _handle(self, signum: int, frame: Any) -> None:
+        if self.signal is not None:  # a second signal: stop now, without a final checkpoint
+            raise KeyboardInterrupt(f"signal {signum} received twice")
         self.signal = signum
+        print(f"\nsignal {signum}: stopping after this iteration and saving a checkpoint "
+              "(send it again to stop at once)", flush=True)
 
     def __exit__(self, *exc: Any) -> None:
         for s, h in self._old.items():
