@@ -15,6 +15,7 @@ from mimex.explore.base import check_obs_seq
 class NoneConfig:
     """Options of the zero bonus."""
 
+    seed: int = opt(0, "accepted so every explorer takes the same call; unused")
     device: str = opt("cpu", "torch device of the returned zeros")
 
 
