@@ -28,20 +28,26 @@ def mlp(in_dim: int, hidden: tuple[int, ...], out_dim: int, activation: str, out
     return nn.Sequential(*layers)
 
 
+NATURE_MIN_SIZE = 36  # the smallest image the 8/4/3 Nature trunk accepts
+
+
 class NatureCNN(nn.Module):
     """The DQN-Nature convolutional trunk: uint8[B, C, H, W] -> float[B, out_dim].
 
-    Pixels are scaled to [0, 1] inside. Works for any image of at least 36x36.
+    Pixels are scaled to [0, 1] inside. Images smaller than 36x36 (tiny test tasks) get a
+    trunk of three 3x3 stride-2 convolutions instead.
     """
 
     def __init__(self, in_channels: int, image_hw: tuple[int, int], out_dim: int = 512) -> None:
         super().__init__()
-        self.conv = nn.Sequential(
-            layer_init(nn.Conv2d(in_channels, 32, 8, stride=4)), nn.ReLU(),
-            layer_init(nn.Conv2d(32, 64, 4, stride=2)), nn.ReLU(),
-            layer_init(nn.Conv2d(64, 64, 3, stride=1)), nn.ReLU(),
-            nn.Flatten(),
-        )
+        if min(image_hw) >= NATURE_MIN_SIZE:
+            shapes = [(in_channels, 32, 8, 4), (32, 64, 4, 2), (64, 64, 3, 1)]
+        else:
+            shapes = [(in_channels, 32, 3, 2), (32, 64, 3, 2), (64, 64, 3, 1)]
+        layers: list[nn.Module] = []
+        for c_in, c_out, k, stride in shapes:
+            layers += [layer_init(nn.Conv2d(c_in, c_out, k, stride=stride)), nn.ReLU()]
+        self.conv = nn.Sequential(*layers, nn.Flatten())
         with torch.no_grad():
             n_flat = self.conv(torch.zeros(1, in_channels, *image_hw)).shape[1]
         self.head = nn.Sequential(layer_init(nn.Linear(n_flat, out_dim)), nn.ReLU())
