@@ -1,17 +1,27 @@
-"""Intrinsic-reward throughput: samples/s of reward-with-update and reward-only.
+"""Intrinsic-reward throughput: samples/s of reward-with-update and reward-only, and peak memory.
 
-Measures our MIMEx (nm1, nm5), ICM and RND, and a plain re-implementation of the paper's
-MIMEx (``paper_mimex.py``: K separate forward passes for nm=K), at batch 512, T=5, input
-dims 50 and 384. Configurations are timed interleaved round-robin (A, B, C, A, B, C, ...)
-and each reports its median, so load from other processes affects all alike. Peak memory
-is measured per configuration in a fresh subprocess (``--memory``): the growth of the
-process's peak resident set over 5 training steps (CPU), or ``max_memory_allocated`` (CUDA).
+Usage (no Makefile needed; from the repository root, with the venv active)::
 
-Usage::
+    python benchmarks/bench_explorers.py --threads 2                 # full run, ~3-5 min on 2 cores
+    python benchmarks/bench_explorers.py --threads 2 --markdown --out results.json
+    python benchmarks/bench_explorers.py --quick --batch 16 --dims 8 # smoke run, seconds
+    python benchmarks/bench_explorers.py --device cuda               # on a GPU
 
-    python benchmarks/bench_explorers.py                   # full run, a few minutes
-    python benchmarks/bench_explorers.py --quick           # smoke run
-    python benchmarks/bench_explorers.py --markdown --memory --out results.json
+Measures our MIMEx (nm1, nm5), ICM (6-d continuous actions) and RND, and a plain
+re-implementation of the paper's MIMEx (``paper_mimex.py``: K separate forward passes for
+nm=K, one Adam step), at batch 512, T=5, input dims 50 and 384. After warm-up, the
+configurations are timed interleaved round-robin (A, B, C, ..., A, B, C, ... for ``--rounds``
+rounds of ``--iters`` calls each) and each reports the median of its rounds, so load from
+other processes on a shared machine affects every configuration alike; ours and the paper's
+model at the same D and K are therefore always measured side by side in one run.
+
+Peak memory (on by default, ``--no-memory`` skips it) is measured for each configuration in a
+fresh subprocess. On CPU it is the growth of the process's peak resident set size
+(``getrusage(RUSAGE_SELF).ru_maxrss``) over 5 calls of ``reward(update=True)``, relative to the
+peak right after the model, optimiser and inputs were built: it is the extra memory the
+training step touches (activations, gradients, Adam state), rounded by the allocator to pages
+and lower than the true allocation total when the allocator reuses freed blocks. On CUDA it is
+``torch.cuda.max_memory_allocated()`` minus the allocation before the 5 calls.
 """
 
 from __future__ import annotations
@@ -29,7 +39,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from paper_mimex import PaperExplorer  # noqa: E402
+from paper_mimex import PaperExplorer, PaperMIMEx, n_params  # noqa: E402
 
 from mimex.explore import make_explorer  # noqa: E402
 
@@ -111,12 +121,13 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=512)
     ap.add_argument("--seq-len", type=int, default=5)
     ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--iters", type=int, default=4)
-    ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--iters", type=int, default=3)
+    ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--memory", action="store_true", help="also measure peak memory per config")
+    ap.add_argument("--no-memory", dest="memory", action="store_false",
+                    help="skip the peak-memory subprocesses")
     ap.add_argument("--markdown", action="store_true")
     ap.add_argument("--out")
     ap.add_argument("--probe", help=argparse.SUPPRESS)
@@ -129,10 +140,17 @@ def main() -> None:
         return
     if a.quick:
         a.rounds, a.iters, a.warmup = 2, 1, 1
-    results = {"batch": BATCH, "seq_len": a.seq_len, "threads": a.threads, "device": a.device,
-               "rounds": a.rounds, "iters": a.iters, "load_avg_before": os.getloadavg()[0], "dims": {}}
+    results = {"date_utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime()), "machine": machine(a.device),
+               "torch": torch.__version__, "batch": BATCH, "seq_len": a.seq_len,
+               "threads": torch.get_num_threads(), "device": a.device, "rounds": a.rounds,
+               "iters": a.iters, "warmup": a.warmup, "load_avg_before": os.getloadavg(), "dims": {}}
+    t_start = time.perf_counter()
     for d in dims:
+        ours = make_explorer("mimex", input_dim=d, seq_len=a.seq_len).model
+        paper = PaperMIMEx(a.seq_len, d)
+        assert n_params(ours) == n_params(paper), (n_params(ours), n_params(paper))
         res = time_all(d, a.seq_len, a.device, a.rounds, a.iters, a.warmup)
+        res["params"] = {"ours": n_params(ours), "paper": n_params(paper)}
         if a.memory:
             for c, mib in memory_all(d, a.seq_len, a.device, a.threads).items():
                 res[c]["peak_mib"] = mib
@@ -140,10 +158,15 @@ def main() -> None:
             res[f"ratio ours/paper {k}"] = {
                 m: res[f"ours mimex {k}"][m] / res[f"paper mimex {k}"][m] for m in ("update", "reward_only")}
         results["dims"][str(d)] = res
-    results["load_avg_after"] = os.getloadavg()[0]
+    results["load_avg_after"] = os.getloadavg()
+    results["seconds"] = round(time.perf_counter() - t_start, 1)
     if a.out:
         Path(a.out).write_text(json.dumps(results, indent=2))
+    print(f"{results['date_utc']} UTC, {results['machine']}, torch {results['torch']}, "
+          f"{results['threads']} threads, load avg before {fmt_load(results['load_avg_before'])}, "
+          f"after {fmt_load(results['load_avg_after'])}, {results['seconds']} s")
     for d, res in results["dims"].items():
+        print(f"parameters at D={d}: ours {res['params']['ours']:,}, paper {res['params']['paper']:,}")
         if a.markdown:
             print(f"\n**D = {d}**, batch {BATCH}, T = {a.seq_len}\n")
             print("| explorer | reward + update (samples/s) | reward only (samples/s) | peak memory (MiB) |")
@@ -156,11 +179,35 @@ def main() -> None:
             for c in CONFIGS:
                 mem = f"  peak {res[c]['peak_mib']:.0f} MiB" if "peak_mib" in res[c] else ""
                 print(f"  {c:<16} update {res[c]['update']:9,.0f}/s   reward-only {res[c]['reward_only']:9,.0f}/s{mem}")
+    print()
+    if a.markdown:
+        print("| ratio ours / paper (samples/s) | reward + update | reward only | at least as fast? |")
+        print("|---|---|---|---|")
+    for d, res in results["dims"].items():
         for k in ("nm1", "nm5"):
             r = res[f"ratio ours/paper {k}"]
-            verdict = "at least as fast" if min(r.values()) >= 1.0 else "SLOWER"
-            print(f"ratio ours/paper {k} at D={d}: update {r['update']:.2f}x, reward-only "
-                  f"{r['reward_only']:.2f}x ({verdict})")
+            verdict = "yes" if min(r.values()) >= 1.0 else "NO"
+            if a.markdown:
+                print(f"| MIMEx {k}, D = {d} | {r['update']:.2f} | {r['reward_only']:.2f} | {verdict} |")
+            else:
+                print(f"ratio ours/paper {k} at D={d}: update {r['update']:.2f}x, reward-only "
+                      f"{r['reward_only']:.2f}x -> ours at least as fast: {verdict}")
+
+
+def machine(device: str) -> str:
+    if device.startswith("cuda"):
+        return torch.cuda.get_device_name()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return f"{line.split(':', 1)[1].strip()} ({os.cpu_count()} cores visible)"
+    except OSError:
+        pass
+    return f"CPU ({os.cpu_count()} cores visible)"
+
+
+def fmt_load(load) -> str:
+    return "/".join(f"{v:.2f}" for v in load)
 
 
 BATCH = 512

@@ -69,6 +69,10 @@ class PaperMIMEx(nn.Module):
         self.decoder_blocks = nn.ModuleList(PlainBlock(dec_embed, dec_heads) for _ in range(dec_depth))
         self.decoder_norm = nn.LayerNorm(dec_embed, eps=1e-6)
         self.decoder_pred = nn.Linear(dec_embed, dim)
+        for m in self.modules():  # the official init: xavier-uniform Linear weights, zero biases
+            if isinstance(m, nn.Linear):
+                nn.init.xavier_uniform_(m.weight)
+                nn.init.zeros_(m.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b, n, _ = x.shape
@@ -93,6 +97,10 @@ class PaperMIMEx(nn.Module):
         pred = self.decoder_pred(self.decoder_norm(h))[:, 1:]
         err = (pred - x).pow(2).mean(-1)
         return (err * mask).sum(1) / mask.sum(1)
+
+
+def n_params(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
 
 
 class PaperExplorer:

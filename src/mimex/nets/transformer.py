@@ -28,6 +28,11 @@ def sinusoidal_table(length: int, dim: int) -> torch.Tensor:
     return pe.float()
 
 
+# On CPU, sequences of at most this many tokens (and every no-grad forward) use explicit
+# bmm + softmax attention instead of the fused SDPA kernel, which is slower at these sizes.
+EXPLICIT_MAX_TOKENS = 4
+
+
 class SelfAttention(nn.Module):
     """Multi-head self-attention with a fused kernel and an optional key mask."""
 
@@ -47,9 +52,21 @@ class SelfAttention(nn.Module):
             key_mask: bool[B, L] or None; True marks a token that may be attended to.
         """
         b, n, d = x.shape
-        qkv = self.qkv(x).view(b, n, 3, self.num_heads, d // self.num_heads).permute(2, 0, 3, 1, 4)
-        attn_mask = None if key_mask is None else key_mask[:, None, None, :]
-        out = F.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2], attn_mask=attn_mask)
+        h = self.num_heads
+        qkv = self.qkv(x).view(b, n, 3, h, d // h).permute(2, 0, 3, 1, 4)
+        if x.device.type == "cpu" and (n <= EXPLICIT_MAX_TOKENS or not torch.is_grad_enabled()):
+            # Same maths as SDPA; on CPU the fused kernel is 2-4x slower for a handful of
+            # tokens (measured, benchmarks/bench_explorers.py), except its backward at ~6+.
+            qkv = qkv.reshape(3, b * h, n, d // h)
+            scores = torch.bmm(qkv[0] * (d // h) ** -0.5, qkv[1].transpose(1, 2))
+            if key_mask is not None:
+                scores = scores.view(b, h, n, n).masked_fill(
+                    ~key_mask[:, None, None, :], float("-inf")
+                ).view(b * h, n, n)
+            out = torch.bmm(scores.softmax(dim=-1), qkv[2]).view(b, h, n, d // h)
+        else:
+            attn_mask = None if key_mask is None else key_mask[:, None, None, :]
+            out = F.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2], attn_mask=attn_mask)
         return self.proj(out.transpose(1, 2).reshape(b, n, d))
 
 
