@@ -136,3 +136,74 @@ def test_rewards_are_finite_non_negative_float32(small_mimex):
         r = small_mimex(mask=mask, norm_loss=True).reward(_x(), update=True)
         assert r.dtype == torch.float32 and r.shape == (16,)
         assert torch.isfinite(r).all() and (r >= 0).all()
+
+
+def test_target_values_never_reach_the_model_but_change_the_reward(small_mimex):
+    """With a fixed mask, a masked step's value does not change any prediction (no leakage);
+    it changes the reward only through the target; a visible step changes the predictions."""
+    ex = small_mimex(mask="fixed", n_visible=2)
+    x = _x()
+    plan = plan_time_mask(16, 5, 2, "fixed", None, None, torch.device("cpu"))
+    assert plan.target[0].tolist() == [False, False, True, True, True]
+    changed_target = x.clone()
+    changed_target[:, 3] += 3.0
+    with torch.no_grad():
+        pred = ex.model(x, plan)
+        assert torch.equal(pred, ex.model(changed_target, plan))
+    assert (ex.reward(changed_target) != ex.reward(x)).all()
+    changed_context = x.clone()
+    changed_context[:, 0] += 3.0
+    with torch.no_grad():
+        assert not torch.allclose(ex.model(changed_context, plan)[:, 2:], pred[:, 2:])
+
+
+def test_update_reward_equals_the_pre_step_loss_per_sequence(small_mimex):
+    """update=True returns the error of the forward pass before the step: the same values as a
+    no-update call on a deep copy with the same weights and mask generator state."""
+    for mask in ("uniform", "feature"):
+        ex = small_mimex(seed=4, mask=mask, mask_ratio=0.5, n_masks=3)
+        x = _x(seed=5)
+        twin = copy.deepcopy(ex)
+        r_train = ex.reward(x, update=True)
+        r_eval = twin.reward(x, update=False)
+        assert torch.allclose(r_train, r_eval, rtol=1e-5, atol=1e-6)
+        # and the step did happen: the next no-update reward differs
+        assert not torch.allclose(copy.deepcopy(ex).reward(x), copy.deepcopy(twin).reward(x))
+
+
+def test_attention_matches_a_hand_written_reference():
+    """SelfAttention with a key mask equals softmax(QK^T/sqrt(d_h)) V over the allowed keys,
+    with and without gradients, for short and longer sequences."""
+    from mimex.nets.transformer import SelfAttention
+
+    torch.manual_seed(0)
+    attn = SelfAttention(8, 2)
+    for n in (3, 7):
+        x = torch.randn(4, n, 8)
+        key_mask = torch.rand(4, n) > 0.4
+        key_mask[:, 0] = True
+        qkv = attn.qkv(x).view(4, n, 3, 2, 4).permute(2, 0, 3, 1, 4)
+        scores = qkv[0] @ qkv[1].transpose(-1, -2) / 2.0
+        scores = scores.masked_fill(~key_mask[:, None, None, :], float("-inf"))
+        ref = attn.proj((scores.softmax(-1) @ qkv[2]).transpose(1, 2).reshape(4, n, 8))
+        with torch.no_grad():
+            assert torch.allclose(attn(x, key_mask), ref, atol=1e-5)
+        assert torch.allclose(attn(x, key_mask), ref, atol=1e-5)
+        # a masked key's value has no effect on the output
+        x2 = x.clone()
+        x2[~key_mask] += 100.0
+        keep_rows = key_mask  # outputs at allowed positions only depend on allowed keys
+        assert torch.allclose(attn(x2, key_mask)[keep_rows], attn(x, key_mask)[keep_rows], atol=1e-4)
+
+
+def test_norm_loss_needs_two_features(small_mimex):
+    """norm_loss standardises each step over its features: with one feature that is undefined,
+    so it is refused at construction rather than returning NaN rewards."""
+    import pytest
+
+    from mimex.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="norm_loss needs input_dim >= 2, got 1"):
+        small_mimex(input_dim=1, norm_loss=True)
+    r = small_mimex(input_dim=1).reward(torch.randn(3, 5, 1))
+    assert torch.isfinite(r).all()

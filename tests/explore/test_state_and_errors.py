@@ -97,3 +97,62 @@ def test_numpy_inputs_are_accepted():
 
     ex = make_explorer("rnd", input_dim=3)
     assert ex.reward(np.zeros((4, 1, 3), dtype=np.float32)).shape == (4,)
+
+
+def test_architecture_mismatch_is_a_checkpoint_error_not_a_torch_error():
+    """Loading weights of another width or depth says which architecture differs."""
+    base = dict(SMALL["mimex"])
+    for mask in ("uniform", "feature"):
+        mine = make_explorer("mimex", input_dim=6, mask=mask, mask_ratio=0.5, **base)
+        for change in (dict(embed_dim=64), dict(decoder_embed_dim=32), dict(depth=2)):
+            other = make_explorer("mimex", input_dim=6, mask=mask, mask_ratio=0.5, **{**base, **change})
+            with pytest.raises(CheckpointError, match="saved with architecture"):
+                mine.load_state_dict(other.state_dict())
+    # the same resolved architecture under another spelling loads fine
+    a = make_explorer("mimex", input_dim=6, size="large", embed_dim=32, depth=1, num_heads=2,
+                      decoder_embed_dim=16, decoder_depth=1, decoder_num_heads=2)
+    b = make_explorer("mimex", input_dim=6, **{k: v for k, v in SMALL["mimex"].items() if k != "reward_norm"})
+    b.load_state_dict(a.state_dict())
+    x = torch.randn(4, 5, 6)
+    assert torch.equal(a.reward(x), b.reward(x))
+
+
+def test_icm_action_dim_mismatch_is_a_checkpoint_error():
+    """An ICM trained for 3 actions cannot be loaded into one for 2."""
+    two = make_explorer("icm", input_dim=6, action_dim=2)
+    with pytest.raises(CheckpointError, match="action_dim=3, this explorer has 2"):
+        two.load_state_dict(make_explorer("icm", input_dim=6, action_dim=3).state_dict())
+
+
+@pytest.mark.parametrize("name", list_explorers())
+def test_scoring_without_update_changes_no_state(name):
+    """update=False leaves weights, optimiser, normalisers and counters exactly as they were
+    (apart from the mask generator, which only draws masks)."""
+    ex = make_explorer(name, input_dim=6, action_dim=2, seed=0, **SMALL[name])
+    x, a = _batch(0)
+    ex.reward(x, actions=a, update=True)
+    before = ex.state_dict()
+    for i in range(3):
+        x, a = _batch(10 + i)
+        ex.reward(x * 50 + 3, actions=a)
+    after = ex.state_dict()
+    before.pop("generator", None), after.pop("generator", None)
+    assert _same(before, after)
+
+
+def _same(a, b):
+    """Exact equality of nested state dicts (tensors compared bit for bit)."""
+    if isinstance(a, torch.Tensor):
+        return isinstance(b, torch.Tensor) and a.dtype == b.dtype and torch.equal(a, b)
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    return a == b
+
+
+def test_list_explorers_names_the_four_kinds():
+    """The registry offers exactly mimex, icm, rnd and none; tags filter them."""
+    assert list_explorers() == ["mimex", "icm", "rnd", "none"]
+    assert list_explorers("needs-actions") == ["icm"]
+    assert set(list_explorers("learned")) == {"mimex", "icm", "rnd"}

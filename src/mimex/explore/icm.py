@@ -126,7 +126,8 @@ class ICMExplorer:
         """Weights, optimiser, reward normaliser, counters and the config."""
         return {
             "kind": self.name, "config": asdict(self.config), "input_dim": self.input_dim,
-            "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
+            "action_dim": self.action_dim, "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
             "scaler": self.scaler.state_dict(), "n_updates": self.n_updates,
         }
 
@@ -134,6 +135,10 @@ class ICMExplorer:
         from mimex.explore.registry import check_state_matches
 
         check_state_matches(self, sd, ("feature_dim", "hidden_dim"))
+        if sd.get("action_dim") != self.action_dim:
+            raise errors.CheckpointError(
+                f"state dict has action_dim={sd.get('action_dim')}, this explorer has {self.action_dim}"
+            )
         self.model.load_state_dict(sd["model"])
         self.optimizer.load_state_dict(sd["optimizer"])
         self.scaler.load_state_dict(sd["scaler"])

@@ -14,6 +14,7 @@ from typing import Any
 import torch
 
 from mimex.config.fields import check, opt
+from mimex.errors import CheckpointError, ConfigError
 from mimex.explore.base import RewardScaler, check_obs_seq, check_pad_mask
 from mimex.explore.masking import (
     MASK_KINDS,
@@ -97,6 +98,11 @@ class MIMExExplorer:
         self.input_dim = input_dim
         self.device = torch.device(config.device)
         arch = config.architecture()
+        if config.norm_loss and input_dim < 2:
+            raise ConfigError(
+                f"norm_loss needs input_dim >= 2, got {input_dim}: it standardises each step "
+                "over its features; use norm_loss=False"
+            )
         if config.mask == "feature":
             feature_keep_count(config.seq_len, input_dim, config.mask_ratio)
             self.n_visible = None
@@ -192,7 +198,15 @@ class MIMExExplorer:
         """Restore everything ``state_dict`` saved; a mismatched config is a clear error."""
         from mimex.explore.registry import check_state_matches
 
-        check_state_matches(self, sd, ("seq_len", "mask", "n_masks", "size", "use_cls"))
+        check_state_matches(self, sd, ("seq_len", "mask", "n_masks", "use_cls"))
+        saved = sd["config"]
+        saved_arch = dict(MODEL_SIZES.get(saved.get("size"), {}))
+        saved_arch.update({k: saved[k] for k in saved_arch if saved.get(k) is not None})
+        if saved_arch != self.config.architecture():
+            raise CheckpointError(
+                f"explorer state dict was saved with architecture {saved_arch}, this explorer "
+                f"has {self.config.architecture()}"
+            )
         self.model.load_state_dict(sd["model"])
         self.optimizer.load_state_dict(sd["optimizer"])
         self.scaler.load_state_dict(sd["scaler"])
