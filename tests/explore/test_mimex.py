@@ -207,3 +207,44 @@ def test_norm_loss_needs_two_features(small_mimex):
         small_mimex(input_dim=1, norm_loss=True)
     r = small_mimex(input_dim=1).reward(torch.randn(3, 5, 1))
     assert torch.isfinite(r).all()
+
+
+def test_padded_steps_are_not_attended_inside_the_model(small_mimex):
+    """Even if a padded step's content reached the networks, no prediction at a real step
+    would change: padded steps are masked out of encoder and decoder attention."""
+    pad = torch.zeros(16, 5, dtype=torch.bool)
+    pad[:, :2] = True
+    pad[:4, :4] = True
+    x = _x()
+    x_other = x.clone()
+    x_other[pad] = 100.0
+    real = ~pad
+    for use_cls in (True, False):
+        ex = small_mimex(use_cls=use_cls)
+        plan = plan_time_mask(16, 5, ex.n_visible, "uniform", pad, torch.Generator().manual_seed(0),
+                              torch.device("cpu"))
+        with torch.no_grad():
+            a, b = ex.model(x, plan), ex.model(x_other, plan)
+        assert torch.allclose(a[real], b[real], atol=1e-5)
+    feature = small_mimex(mask="feature", mask_ratio=0.5)
+    hidden = torch.zeros(16, 5, 6, dtype=torch.bool)
+    hidden[:, -1, :3] = True
+    with torch.no_grad():
+        a = feature.model(x, hidden, real)
+        b = feature.model(x_other, hidden, real)
+        leaky = feature.model(x_other, hidden, None)
+    assert torch.allclose(a[real], b[real], atol=1e-5)
+    assert not torch.allclose(a[real], leaky[real], atol=1e-3)  # the check can fail
+
+
+def test_zero_padding_mode_scores_padded_steps_as_zero_vectors(small_mimex):
+    """pad='zeros' is the official behaviour: the same as zero-filling the padded steps and
+    passing no pad mask at all (so padded steps can be targets and context)."""
+    pad = torch.zeros(16, 5, dtype=torch.bool)
+    pad[:, :3] = True
+    x = _x()
+    zeroed = x.masked_fill(pad.unsqueeze(-1), 0.0)
+    with_mask = small_mimex(seed=6, pad="zeros").reward(x, pad_mask=pad)
+    by_hand = small_mimex(seed=6, pad="zeros").reward(zeroed)
+    assert torch.equal(with_mask, by_hand)
+    assert not torch.allclose(with_mask, small_mimex(seed=6).reward(x, pad_mask=pad))

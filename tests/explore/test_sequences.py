@@ -77,3 +77,38 @@ def test_state_dict_round_trip():
         sa = a.step(z(t, t), torch.tensor([False, False]))
         sb = b.step(z(t, t), torch.tensor([False, False]))
         assert torch.equal(sa[0], sb[0]) and torch.equal(sa[1], sb[1])
+
+
+def test_current_convention_across_an_episode_end_and_partial_resets():
+    """end='current': the last window of an episode ends at o_t; the next episode starts with
+    its reset embedding only; reset(env_mask) restarts just the chosen environments."""
+    tr = SequenceTracker(num_envs=2, seq_len=3, dim=1, end="current")
+    tr.reset(z(0, 10))
+    tr.step(z(1, 11), torch.tensor([False, False]))
+    seq, _ = tr.step(z(2, 12), torch.tensor([True, False]), z_reset=z(100, -1))
+    assert seq[:, :, 0].tolist() == [[0, 0, 1], [0, 10, 11]]
+    seq, pad = tr.step(z(101, 13), torch.tensor([False, False]))
+    assert seq[:, :, 0].tolist() == [[0, 0, 100], [10, 11, 12]]
+    assert pad.tolist() == [[True, True, False], [False, False, False]]
+    tr.reset(z(7, -2), env_mask=torch.tensor([False, True]))
+    seq, pad = tr.step(z(102, 8), torch.tensor([False, False]))
+    assert seq[:, :, 0].tolist() == [[0, 100, 101], [0, 0, -2]]
+    assert pad.tolist() == [[True, False, False], [True, True, False]]
+
+
+def test_tracker_windows_feed_an_explorer():
+    """Windows and pad masks from the tracker are valid explorer input from the first step on,
+    and the pad mask keeps pre-episode content out of the reward."""
+    from mimex.explore import make_explorer
+
+    ex = make_explorer("mimex", input_dim=2, seq_len=3, mask_ratio=0.5, embed_dim=16, depth=1,
+                       num_heads=2, decoder_embed_dim=8, decoder_num_heads=2)
+    tr = SequenceTracker(num_envs=4, seq_len=3, dim=2)
+    g = torch.Generator().manual_seed(0)
+    tr.reset(torch.randn(4, 2, generator=g))
+    for t in range(4):
+        seq, pad = tr.step(torch.randn(4, 2, generator=g), torch.tensor([t == 1, False, False, False]),
+                           z_reset=torch.randn(4, 2, generator=g))
+        r = ex.reward(seq, pad_mask=pad, update=True)
+        assert r.shape == (4,) and torch.isfinite(r).all()
+        assert not seq[pad].any()  # padded steps hold zeros, not a previous episode
