@@ -23,10 +23,11 @@ def _dynamics_batch(n, d, a_dim, sign, g, discrete=False):
 
 @pytest.mark.parametrize("discrete", [False, True])
 def test_icm_rewards_broken_dynamics_more_than_learned_ones(discrete):
+    """After training on o' = o + W a, transitions with other dynamics (o' = o - W a) earn a much larger bonus; continuous and discrete actions."""
     g = torch.Generator().manual_seed(0)
     ex = make_explorer("icm", input_dim=8, action_dim=4, feature_dim=32, hidden_dim=64, seed=0)
-    for _ in range(300):
-        seq, act = _dynamics_batch(128, 8, 4, +1.0, g, discrete)
+    for _ in range(150):
+        seq, act = _dynamics_batch(64, 8, 4, +1.0, g, discrete)
         ex.reward(seq, actions=act, update=True)
     follow, a1 = _dynamics_batch(256, 8, 4, +1.0, g, discrete)
     broken, a2 = _dynamics_batch(256, 8, 4, -1.0, g, discrete)
@@ -37,6 +38,7 @@ def test_icm_rewards_broken_dynamics_more_than_learned_ones(discrete):
 
 
 def test_icm_uses_the_action_beside_o_t_and_zero_for_padded_o_t():
+    """The bonus uses (o_t, a_t, o_{t+1}) with a_t = actions[:, -2]; a padded o_t gives zero and leaves other rows alone."""
     ex = make_explorer("icm", input_dim=3, action_dim=2, seed=0)
     seq = torch.randn(4, 3, 3)
     act = torch.randn(4, 3, 2)
@@ -53,6 +55,7 @@ def test_icm_uses_the_action_beside_o_t_and_zero_for_padded_o_t():
 
 
 def test_icm_needs_actions_and_an_action_dim():
+    """ICM without action_dim or without actions, or with out-of-range discrete actions, is a clear error."""
     with pytest.raises(ConfigError, match="ICM needs action_dim >= 1"):
         make_explorer("icm", input_dim=3)
     ex = make_explorer("icm", input_dim=3, action_dim=2)
@@ -63,6 +66,7 @@ def test_icm_needs_actions_and_an_action_dim():
 
 
 def test_rnd_reward_falls_with_visitation():
+    """Training on one cluster of states drops their reward, well below a far-away unvisited cluster."""
     g = torch.Generator().manual_seed(0)
     ex = make_explorer("rnd", input_dim=8, seed=0, reward_norm=False)
     visited = lambda n: torch.randn(n, 1, 8, generator=g) * 0.3 + 1.0  # noqa: E731
@@ -76,6 +80,7 @@ def test_rnd_reward_falls_with_visitation():
 
 
 def test_rnd_normalises_inputs_and_rewards():
+    """Inputs are standardised by running statistics and rewards divided by their running std."""
     ex = make_explorer("rnd", input_dim=4, seed=0)
     x = torch.randn(512, 1, 4) * 1000 + 50
     r = ex.reward(x, update=True)
@@ -85,6 +90,7 @@ def test_rnd_normalises_inputs_and_rewards():
 
 
 def test_none_is_zero_with_the_right_shape():
+    """The 'none' explorer returns float32 zeros, one per sequence."""
     ex = make_explorer("none", input_dim=3)
     r = ex.reward(torch.ones(7, 4, 3), update=True)
     assert r.shape == (7,) and not r.any() and r.dtype == torch.float32

@@ -20,16 +20,19 @@ PAPER_COUNTS = {
 
 @pytest.mark.parametrize(("key", "counts"), PAPER_COUNTS.items())
 def test_ratio_rule_reproduces_the_official_counts(key, counts):
+    """int(T * (1 - ratio)) truncation gives the paper's effective (visible, masked) counts."""
     assert time_mask_counts(*key) == counts
 
 
 @pytest.mark.parametrize(("seq_len", "ratio"), [(5, 0.8), (2, 0.7), (3, 0.7)])
 def test_nothing_visible_is_a_clear_error(seq_len, ratio):
+    """A ratio that leaves no visible step is a ConfigError telling the valid n_visible range."""
     with pytest.raises(ConfigError, match=r"leaves 0 visible .* pass n_visible between 1 and"):
         time_mask_counts(seq_len, ratio)
 
 
 def test_explicit_counts_and_their_errors():
+    """n_masked / n_visible override the ratio; impossible or conflicting counts are ConfigErrors."""
     assert time_mask_counts(5, n_masked=2) == (3, 2)
     assert time_mask_counts(5, n_visible=4) == (4, 1)
     with pytest.raises(ConfigError, match="leaves 5 visible and 0 masked"):
@@ -43,6 +46,7 @@ def test_explicit_counts_and_their_errors():
 
 
 def test_uniform_plan_masks_exactly_the_count_and_varies():
+    """Uniform plans mask exactly n_masked steps, show the ids_keep positions, and cover every position."""
     g = torch.Generator().manual_seed(0)
     plan = plan_time_mask(256, 5, 1, "uniform", None, g, torch.device("cpu"))
     assert (plan.target.sum(1) == 4).all()
@@ -53,11 +57,13 @@ def test_uniform_plan_masks_exactly_the_count_and_varies():
 
 
 def test_fixed_plan_always_masks_the_newest_steps():
+    """The fixed plan shows the oldest n_visible steps and masks the newest ones, identically for every row."""
     plan = plan_time_mask(4, 5, 2, "fixed", None, None, torch.device("cpu"))
     assert plan.target.tolist() == [[False, False, True, True, True]] * 4
 
 
 def test_padded_steps_are_never_shown_nor_scored():
+    """Padded steps are neither context nor targets; a sequence always keeps one real target."""
     pad = torch.tensor([[True, True, True, False, False],
                         [True, True, True, True, False],
                         [False] * 5])
@@ -73,6 +79,7 @@ def test_padded_steps_are_never_shown_nor_scored():
 
 
 def test_feature_counts_and_padded_elements():
+    """Feature masking keeps int(T*D*(1-ratio)) elements (of the real ones when padded); padded elements are never targets."""
     assert feature_keep_count(5, 384, 0.8) == 383
     assert feature_keep_count(5, 384, 0.95) == 96
     with pytest.raises(ConfigError, match="keeps 0"):

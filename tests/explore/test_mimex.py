@@ -13,6 +13,7 @@ def _x(b=16, t=5, d=6, seed=0):
 
 
 def test_masked_sequence_error_by_hand():
+    """Per-step and per-element masked errors equal hand-computed values."""
     pred = torch.zeros(1, 3, 2)
     target = torch.tensor([[[1.0, 1.0], [2.0, 0.0], [3.0, 3.0]]])
     score = torch.tensor([[False, True, True]])
@@ -41,6 +42,7 @@ def test_reward_is_the_error_on_masked_steps_only(small_mimex):
 
 
 def test_padded_steps_change_nothing(small_mimex):
+    """Padded content leaves the reward bit-identical; pad='zeros' scores them and differs from pad='mask'."""
     pad = torch.zeros(16, 5, dtype=torch.bool)
     pad[:, :2] = True
     pad[:4, :4] = True
@@ -58,14 +60,16 @@ def test_padded_steps_change_nothing(small_mimex):
 
 
 def test_k_maskings_reduce_the_variance_across_calls(small_mimex):
+    """Averaging n_masks=5 maskings cuts the call-to-call variance of the reward for fixed input and weights."""
     x = _x(b=32)
     nm1, nm5 = small_mimex(seed=0, n_masks=1), small_mimex(seed=0, n_masks=5)
-    r1 = torch.stack([nm1.reward(x) for _ in range(40)])
-    r5 = torch.stack([nm5.reward(x) for _ in range(40)])
+    r1 = torch.stack([nm1.reward(x) for _ in range(20)])
+    r5 = torch.stack([nm5.reward(x) for _ in range(20)])
     assert r5.var(0).mean() < 0.5 * r1.var(0).mean()
 
 
 def test_fixed_mask_is_deterministic(small_mimex):
+    """mask='fixed' gives identical rewards on repeated no-update calls; the uniform mask does not."""
     ex = small_mimex(mask="fixed")
     x = _x()
     assert torch.equal(ex.reward(x), ex.reward(x))
@@ -74,6 +78,7 @@ def test_fixed_mask_is_deterministic(small_mimex):
 
 
 def test_trained_sequences_score_lower_than_unseen_ones(small_mimex):
+    """After training on a small fixed set, those sequences score well below fresh ones from the same distribution."""
     ex = small_mimex(seed=1, lr=1e-3, n_masks=4)
     seen = _x(b=8, seed=10)
     for _ in range(300):
@@ -85,6 +90,7 @@ def test_trained_sequences_score_lower_than_unseen_ones(small_mimex):
 
 
 def test_update_returns_the_pre_step_loss_and_no_update_changes_nothing(small_mimex):
+    """update=False leaves weights, normaliser and counters unchanged; update=True reports the pre-step loss and changes weights."""
     ex = small_mimex(seed=2, reward_norm=True)
     x = _x()
     twin = copy.deepcopy(ex)
@@ -100,6 +106,7 @@ def test_update_returns_the_pre_step_loss_and_no_update_changes_nothing(small_mi
 
 
 def test_n_masks_takes_exactly_one_optimiser_step_per_call(small_mimex):
+    """With n_masks=5 each update call is one optimiser step (n_updates and Adam's step count)."""
     ex = small_mimex(n_masks=5)
     for _ in range(3):
         ex.reward(_x(), update=True)
@@ -108,6 +115,7 @@ def test_n_masks_takes_exactly_one_optimiser_step_per_call(small_mimex):
 
 
 def test_feature_mask_mode_learns_and_respects_padding(small_mimex):
+    """Feature-mask mode ignores padded content and its reward falls with training."""
     ex = small_mimex(mask="feature", mask_ratio=0.5, lr=1e-3)
     x = _x()
     pad = torch.zeros(16, 5, dtype=torch.bool)
@@ -123,6 +131,7 @@ def test_feature_mask_mode_learns_and_respects_padding(small_mimex):
 
 
 def test_large_preset_and_overrides(small_mimex):
+    """size='large' resolves to decoder 128/2/4; explicit options override the preset."""
     from mimex.explore.mimex import MIMExConfig
 
     arch = MIMExConfig(size="large").architecture()
@@ -132,6 +141,7 @@ def test_large_preset_and_overrides(small_mimex):
 
 
 def test_rewards_are_finite_non_negative_float32(small_mimex):
+    """Every mask mode returns finite, non-negative float32[B] rewards."""
     for mask in ("uniform", "fixed", "feature"):
         r = small_mimex(mask=mask, norm_loss=True).reward(_x(), update=True)
         assert r.dtype == torch.float32 and r.shape == (16,)

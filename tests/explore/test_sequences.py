@@ -13,6 +13,7 @@ def z(*values):
 
 
 def test_windows_end_at_the_newest_observation_with_pre_episode_padding():
+    """Default windows end at o_{t+1}, with pre-episode steps zero and marked in pad."""
     tr = SequenceTracker(num_envs=1, seq_len=3, dim=1)
     tr.reset(z(0))
     seq, pad = tr.step(z(1), torch.tensor([False]))
@@ -24,6 +25,7 @@ def test_windows_end_at_the_newest_observation_with_pre_episode_padding():
 
 
 def test_current_convention_ends_at_o_t():
+    """end='current' windows end at o_t."""
     tr = SequenceTracker(num_envs=1, seq_len=3, dim=1, end="current")
     tr.reset(z(0))
     seq, pad = tr.step(z(1), torch.tensor([False]))
@@ -33,6 +35,7 @@ def test_current_convention_ends_at_o_t():
 
 
 def test_episode_end_keeps_the_final_observation_and_starts_clean():
+    """An episode's last window holds its real final observation; the next starts from z_reset with no carry-over."""
     tr = SequenceTracker(num_envs=2, seq_len=3, dim=1)
     tr.reset(z(0, 10))
     tr.step(z(1, 11), torch.tensor([False, False]))
@@ -44,6 +47,7 @@ def test_episode_end_keeps_the_final_observation_and_starts_clean():
 
 
 def test_returned_windows_are_not_views_of_the_tracker():
+    """A returned window does not change when the tracker later changes."""
     tr = SequenceTracker(num_envs=1, seq_len=2, dim=1)
     tr.reset(z(0))
     seq, _ = tr.step(z(1), torch.tensor([True]), z_reset=z(5))
@@ -54,6 +58,7 @@ def test_returned_windows_are_not_views_of_the_tracker():
 
 
 def test_misuse_is_reported():
+    """step before reset, a missing z_reset, wrong shapes and a bad end option raise clear errors."""
     tr = SequenceTracker(num_envs=2, seq_len=3, dim=1)
     with pytest.raises(InputError, match="environment 0 has no current episode: call reset"):
         tr.step(z(1, 1), torch.tensor([False, False]))
@@ -68,6 +73,7 @@ def test_misuse_is_reported():
 
 
 def test_state_dict_round_trip():
+    """A restored tracker returns the same windows as the original."""
     a = SequenceTracker(num_envs=2, seq_len=3, dim=1)
     a.reset(z(0, 5))
     a.step(z(1, 6), torch.tensor([False, True]), z_reset=z(0, 50))

@@ -20,6 +20,7 @@ def _batch(seed):
 
 @pytest.mark.parametrize("name", list_explorers())
 def test_state_dict_round_trip_gives_identical_rewards(name):
+    """Every explorer restored via torch.save/torch.load(weights_only=True) into a differently seeded one gives bit-identical update and later rewards."""
     ex = make_explorer(name, input_dim=6, action_dim=2, seed=0, **SMALL[name])
     for i in range(3):
         ex.reward(*_batch(i)[:1], actions=_batch(i)[1], update=True)
@@ -36,6 +37,7 @@ def test_state_dict_round_trip_gives_identical_rewards(name):
 
 
 def test_mismatched_state_dicts_are_refused():
+    """State dicts of another kind, input_dim or config raise CheckpointError saying what differs."""
     mimex = make_explorer("mimex", input_dim=6, **SMALL["mimex"])
     with pytest.raises(CheckpointError, match="state dict is for explorer 'rnd', cannot load into 'mimex'"):
         mimex.load_state_dict(make_explorer("rnd", input_dim=6).state_dict())
@@ -49,6 +51,7 @@ def test_mismatched_state_dicts_are_refused():
 
 
 def test_bad_inputs_name_the_expected_value():
+    """Wrong shapes, dtypes, NaNs and pad masks raise InputError naming the expected value."""
     ex = make_explorer("mimex", input_dim=6, **SMALL["mimex"])
     with pytest.raises(InputError, match=r"obs_seq must have shape \[B, 5, 6\], got \[8, 4, 6\]"):
         ex.reward(torch.zeros(8, 4, 6))
@@ -72,6 +75,7 @@ def test_bad_inputs_name_the_expected_value():
 
 
 def test_bad_options_are_config_errors_listing_valid_values():
+    """Unknown names/options and invalid values raise ConfigError listing what is valid."""
     with pytest.raises(ConfigError, match="unknown explorer 'curiosity'; choose one of: mimex, icm, rnd, none"):
         make_explorer("curiosity", input_dim=4)
     with pytest.raises(ConfigError, match=r"unknown option\(s\) \['mask_raito'\] for explorer 'mimex'; valid options are: seq_len, mask_ratio"):
@@ -93,6 +97,7 @@ def test_bad_options_are_config_errors_listing_valid_values():
 
 
 def test_numpy_inputs_are_accepted():
+    """NumPy float32 arrays are accepted like tensors."""
     import numpy as np
 
     ex = make_explorer("rnd", input_dim=3)
@@ -147,7 +152,7 @@ def _same(a, b):
     if isinstance(a, dict):
         return isinstance(b, dict) and a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
     if isinstance(a, (list, tuple)):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
     return a == b
 
 
