@@ -17,8 +17,9 @@ model at the same D and K are therefore always measured side by side in one run.
 
 Peak memory (on by default, ``--no-memory`` skips it) is measured for each configuration in a
 fresh subprocess. On CPU it is the growth of the process's peak resident set size
-(``getrusage(RUSAGE_SELF).ru_maxrss``) over 5 calls of ``reward(update=True)``, relative to the
-peak right after the model, optimiser and inputs were built: it is the extra memory the
+(``VmHWM`` in /proc/self/status, reset through /proc/self/clear_refs; ``ru_maxrss`` where that
+is unavailable) over 5 calls of ``reward(update=True)``, relative to the resident set right
+after the model, optimiser and inputs were built: it is the extra memory the
 training step touches (activations, gradients, Adam state), rounded by the allocator to pages
 and lower than the true allocation total when the allocator reuses freed blocks. On CUDA it is
 ``torch.cuda.max_memory_allocated()`` minus the allocation before the 5 calls.
@@ -98,10 +99,26 @@ def probe_memory(name: str, dim: int, seq_len: int, device: str) -> float:
         for _ in range(5):
             fn(True)
         return (torch.cuda.max_memory_allocated() - base) / 2**20
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    for _ in range(5):
-        fn(True)
-    return (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) / 1024.0
+    # Linux: reset the peak-RSS mark (VmHWM) to the current RSS, so that the peak reached while
+    # importing torch does not hide the training step's; elsewhere fall back to ru_maxrss.
+    try:
+        base = _status_kib("VmRSS")
+        Path("/proc/self/clear_refs").write_text("5")
+        for _ in range(5):
+            fn(True)
+        return (_status_kib("VmHWM") - base) / 1024.0
+    except OSError:
+        base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        for _ in range(5):
+            fn(True)
+        return (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) / 1024.0
+
+
+def _status_kib(key: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1])
+    raise OSError(f"{key} not in /proc/self/status")
 
 
 def memory_all(dim: int, seq_len: int, device: str, threads: int) -> dict[str, float]:

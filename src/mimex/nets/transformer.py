@@ -28,9 +28,10 @@ def sinusoidal_table(length: int, dim: int) -> torch.Tensor:
     return pe.float()
 
 
-# On CPU, sequences of at most this many tokens (and every no-grad forward) use explicit
-# bmm + softmax attention instead of the fused SDPA kernel, which is slower at these sizes.
-EXPLICIT_MAX_TOKENS = 4
+# On CPU, sequences of at most this many tokens (every MIMEx configuration: T <= 10 plus cls)
+# use explicit bmm + softmax attention: the fused SDPA kernel is slower for a handful of tokens
+# (measured with benchmarks/bench_explorers.py). Same maths; results agree to float rounding.
+EXPLICIT_MAX_TOKENS = 16
 
 
 class SelfAttention(nn.Module):
@@ -54,9 +55,7 @@ class SelfAttention(nn.Module):
         b, n, d = x.shape
         h = self.num_heads
         qkv = self.qkv(x).view(b, n, 3, h, d // h).permute(2, 0, 3, 1, 4)
-        if x.device.type == "cpu" and (n <= EXPLICIT_MAX_TOKENS or not torch.is_grad_enabled()):
-            # Same maths as SDPA; on CPU the fused kernel is 2-4x slower for a handful of
-            # tokens (measured, benchmarks/bench_explorers.py), except its backward at ~6+.
+        if x.device.type == "cpu" and n <= EXPLICIT_MAX_TOKENS:
             qkv = qkv.reshape(3, b * h, n, d // h)
             scores = torch.bmm(qkv[0] * (d // h) ** -0.5, qkv[1].transpose(1, 2))
             if key_mask is not None:
