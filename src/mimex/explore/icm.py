@@ -10,6 +10,7 @@ use a squared-error inverse loss; discrete actions (int64) a cross-entropy loss.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -140,6 +141,6 @@ class ICMExplorer:
                 f"state dict has action_dim={sd.get('action_dim')}, this explorer has {self.action_dim}"
             )
         self.model.load_state_dict(sd["model"])
-        self.optimizer.load_state_dict(sd["optimizer"])
+        self.optimizer.load_state_dict(copy.deepcopy(sd["optimizer"]))  # no shared moments
         self.scaler.load_state_dict(sd["scaler"])
         self.n_updates = int(sd["n_updates"])

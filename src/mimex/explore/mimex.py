@@ -8,6 +8,7 @@ forward pass, averages the K errors per sequence, and takes one optimiser step.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -208,7 +209,7 @@ class MIMExExplorer:
                 f"has {self.config.architecture()}"
             )
         self.model.load_state_dict(sd["model"])
-        self.optimizer.load_state_dict(sd["optimizer"])
+        self.optimizer.load_state_dict(copy.deepcopy(sd["optimizer"]))  # no shared moments
         self.scaler.load_state_dict(sd["scaler"])
         self.n_updates = int(sd["n_updates"])
         self.generator.set_state(sd["generator"].cpu())

@@ -8,6 +8,7 @@ scores its newest step ``obs_seq[:, -1]``.
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -126,7 +127,7 @@ class RNDExplorer:
         check_state_matches(self, sd, ("output_dim", "hidden_dim"))
         self.target.load_state_dict(sd["target"])
         self.predictor.load_state_dict(sd["predictor"])
-        self.optimizer.load_state_dict(sd["optimizer"])
+        self.optimizer.load_state_dict(copy.deepcopy(sd["optimizer"]))  # no shared moments
         self.obs_stats.load_state_dict(sd["obs_stats"])
         self.scaler.load_state_dict(sd["scaler"])
         self.n_updates = int(sd["n_updates"])
