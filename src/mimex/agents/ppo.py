@@ -10,6 +10,7 @@ GAE; bootstrap time-limit truncations with ``V(o_final)`` (never true terminals)
 
 from __future__ import annotations
 
+import copy
 import math
 from typing import Any
 
@@ -242,7 +243,7 @@ class PPOAgent:
 
     def load_state_dict(self, sd: dict[str, Any]) -> None:
         self.net.load_state_dict(sd["net"])
-        self.optimizer.load_state_dict(sd["optimizer"])
+        self.optimizer.load_state_dict(copy.deepcopy(sd["optimizer"]))  # never share Adam buffers
         self.pipeline.load_state_dict(sd["pipeline"])
         if self.explorer is not None:
             self.explorer.load_state_dict(sd["explorer"])
