@@ -56,13 +56,10 @@ class SelfAttention(nn.Module):
         h = self.num_heads
         qkv = self.qkv(x).view(b, n, 3, h, d // h).permute(2, 0, 3, 1, 4)
         if x.device.type == "cpu" and n <= EXPLICIT_MAX_TOKENS:
-            qkv = qkv.reshape(3, b * h, n, d // h)
-            scores = torch.bmm(qkv[0] * (d // h) ** -0.5, qkv[1].transpose(1, 2))
+            scores = (qkv[0] @ qkv[1].transpose(-2, -1)) * (d // h) ** -0.5
             if key_mask is not None:
-                scores = scores.view(b, h, n, n).masked_fill(
-                    ~key_mask[:, None, None, :], float("-inf")
-                ).view(b * h, n, n)
-            out = torch.bmm(scores.softmax(dim=-1), qkv[2]).view(b, h, n, d // h)
+                scores = scores.masked_fill(~key_mask[:, None, None, :], float("-inf"))
+            out = scores.softmax(dim=-1) @ qkv[2]
         else:
             attn_mask = None if key_mask is None else key_mask[:, None, None, :]
             out = F.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2], attn_mask=attn_mask)
