@@ -1,0 +1,9 @@
+"""PixMC-Sparse on MuJoCo: Franka / Kuka Reach, Cabinet, Pick, Move (see docs/pixmc.md).
+
+>>> from mimex.envs import make_env
+>>> env = make_env("pixmc/FrankaReach", reward="sparse", obs="state", seed=0)
+"""
+
+from mimex.envs.pixmc.env import PixmcEnv
+
+__all__ = ["PixmcEnv"]

@@ -1,0 +1,261 @@
+"""``PixmcEnv``: one PixMC-Sparse task on MuJoCo as a ``gymnasium.Env``.
+
+Step (60 Hz): targets <- clip(targets + speeds * clip(a, -1, 1), limits) -> ``SUBSTEPS``
+MuJoCo steps -> task quantities -> reward, success counter, termination -> observation.
+
+Observations:
+    state: float32 [n_q * 2 + n_task]: joint positions scaled to [-1, 1] by their limits,
+        joint velocities x 0.1, then the task state (grasp points, goal / cube / handle positions,
+        drawer opening), all clipped to +-5.
+    pixels: uint8 [3, H, W], the egocentric hand camera (square, 105.1 deg FOV = the original
+        120 deg horizontal FOV after its centre crop).
+    pixels+state: {"pixels": ..., "state": ...}.
+Info (every step): ``success`` (bool, latched for the episode), ``success_count``, the reward
+``terms``, and ``arm_collision`` / ``dropped`` flags.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import mujoco
+import numpy as np
+
+from mimex.envs.pixmc import rewards, robots, scene, tasks
+
+OBS_CLIP = 5.0
+VEL_SCALE = 0.1
+MAX_IMAGE_SIZE = 224
+OBS_KINDS = ("state", "pixels", "pixels+state")
+
+
+def robot_info(robot: str) -> robots.RobotInfo:
+    if robot == "franka":
+        return robots.FRANKA
+    if robot == "kuka":
+        from mimex.envs.pixmc import kuka
+        return kuka.KUKA
+    raise ValueError(f"unknown robot {robot!r}; expected 'franka' or 'kuka'")
+
+
+class PixmcEnv(gym.Env):
+    """One PixMC task: ``robot`` in {"franka", "kuka"}, ``task`` in {"reach", "cabinet", "pick",
+    "move"}, ``reward`` in {"dense", "sparse", "sparser"}, ``obs`` in {"state", "pixels",
+    "pixels+state"}, ``image_size`` (pixels, <= 224). ``model`` lets several envs share one
+    compiled model (the vectorised env does)."""
+
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 60}
+
+    def __init__(self, robot: str, task: str, reward: str = "sparse", obs: str = "state",
+                 seed: int | None = None, image_size: int = 64, render_mode: str | None = None,
+                 model: mujoco.MjModel | None = None):
+        if obs not in OBS_KINDS:
+            raise ValueError(f"unknown obs {obs!r}; expected one of {OBS_KINDS}")
+        if not 8 <= int(image_size) <= MAX_IMAGE_SIZE:
+            raise ValueError(f"image_size must be in [8, {MAX_IMAGE_SIZE}], got {image_size}")
+        self.robot, self.task, self.level, self.obs_kind = robot, task, reward, obs
+        self.image_size = int(image_size)
+        self.render_mode = render_mode
+        self.info = robot_info(robot)
+        self.spec_task = tasks.task_spec(robot, task)
+        self.scales = rewards.scales(robot, task, reward)
+        self.max_steps = tasks.episode_length(robot, task, reward)
+        self.model = model if model is not None else scene.build_model(robot, task)
+        self.data = mujoco.MjData(self.model)
+        m = self.model
+        self._qadr = np.array([m.joint(j).qposadr[0] for j in self.info.joints])
+        self._vadr = np.array([m.joint(j).dofadr[0] for j in self.info.joints])
+        self._lo = np.array([m.joint(j).range[0] for j in self.info.joints])
+        self._hi = np.array([m.joint(j).range[1] for j in self.info.joints])
+        self._arm_bodies = {m.body(b).id for b in self.info.arm_bodies}
+        self._hand_site = m.site(self.info.hand_site).id
+        self._finger_sites = np.array([m.site(s).id for s in self.info.finger_sites])
+        self._goal_mocap = m.body("goal").mocapid[0] if self.spec_task.goal_init else None
+        if task == "cabinet":
+            self._cab_mocap = m.body("cabinet").mocapid[0]
+            self._drawer_q = m.joint("drawer_joint").qposadr[0]
+            self._handle_site = m.site("handle_point").id
+        if self.spec_task.cube_xy_init:
+            self._cube_q = m.joint("cube_joint").qposadr[0]
+            self._cube_v = m.joint("cube_joint").dofadr[0]
+        n = len(self.info.joints)
+        self.action_space = gym.spaces.Box(-1.0, 1.0, (n,), np.float32)
+        state_dim = 2 * n + self._task_state_dim()
+        state_space = gym.spaces.Box(-OBS_CLIP, OBS_CLIP, (state_dim,), np.float32)
+        pix_space = gym.spaces.Box(0, 255, (3, self.image_size, self.image_size), np.uint8)
+        self.observation_space = {"state": state_space, "pixels": pix_space,
+                                  "pixels+state": gym.spaces.Dict(pixels=pix_space, state=state_space)}[obs]
+        self._renderer: mujoco.Renderer | None = None
+        self._pending_seed = seed
+        self._targets = np.zeros(n)
+        self._steps = 0
+        self._count = 0
+        self._success = False
+
+    # ------------------------------------------------------------------ quantities
+    def _task_state_dim(self) -> int:
+        nf = 3 * len(self.info.finger_sites)
+        return {"reach": 6, "cabinet": nf + 4, "pick": nf + 3, "move": nf + 6}[self.task]
+
+    def hand_point(self) -> np.ndarray:
+        """The Reach hand point [3] (Franka: between the fingers; Kuka: index grasp point)."""
+        return self.data.site_xpos[self._hand_site].copy()
+
+    def finger_points(self) -> np.ndarray:
+        """Grasp points [k, 3] (Franka left, right; Kuka index, middle, ring, thumb)."""
+        return self.data.site_xpos[self._finger_sites].copy()
+
+    def goal(self) -> np.ndarray:
+        return self.data.mocap_pos[self._goal_mocap].copy()
+
+    def cube(self) -> np.ndarray:
+        return self.data.qpos[self._cube_q:self._cube_q + 3].copy()
+
+    def handle(self) -> np.ndarray:
+        return self.data.site_xpos[self._handle_site].copy()
+
+    def opening(self) -> float:
+        return float(self.data.qpos[self._drawer_q])
+
+    def task_state(self) -> np.ndarray:
+        """The task part of the state observation (see ``_task_state_dim``)."""
+        if self.task == "reach":
+            parts = [self.hand_point(), self.goal()]
+        elif self.task == "cabinet":
+            parts = [self.finger_points().ravel(), self.handle(), [self.opening()]]
+        elif self.task == "pick":
+            parts = [self.finger_points().ravel(), self.cube()]
+        else:
+            parts = [self.finger_points().ravel(), self.cube(), self.goal()]
+        return np.concatenate([np.asarray(p, float).ravel() for p in parts])
+
+    def _state(self) -> np.ndarray:
+        q = self.data.qpos[self._qadr]
+        qd = self.data.qvel[self._vadr]
+        scaled = 2.0 * (q - self._lo) / (self._hi - self._lo) - 1.0
+        s = np.concatenate([scaled, VEL_SCALE * qd, self.task_state()])
+        return np.clip(s, -OBS_CLIP, OBS_CLIP).astype(np.float32)
+
+    def render_camera(self, camera: str | int, renderer: mujoco.Renderer | None = None) -> np.ndarray:
+        """RGB uint8 [H, W, 3] from ``camera`` with this env's (or the given) renderer."""
+        if renderer is None:
+            if self._renderer is None:
+                self._renderer = mujoco.Renderer(self.model, self.image_size, self.image_size)
+            renderer = self._renderer
+        renderer.update_scene(self.data, camera=camera)
+        return renderer.render()
+
+    def _obs(self, renderer: mujoco.Renderer | None = None):
+        if self.obs_kind == "state":
+            return self._state()
+        pix = np.ascontiguousarray(self.render_camera(self.info.camera, renderer).transpose(2, 0, 1))
+        if self.obs_kind == "pixels":
+            return pix
+        return {"pixels": pix, "state": self._state()}
+
+    def arm_collision(self) -> bool:
+        """True when an arm link touches anything with a contact force above 1 N."""
+        d, m = self.data, self.model
+        force = np.zeros(6)
+        for i in range(d.ncon):
+            c = d.contact[i]
+            b1, b2 = m.geom_bodyid[c.geom1], m.geom_bodyid[c.geom2]
+            if b1 in self._arm_bodies or b2 in self._arm_bodies:
+                mujoco.mj_contactForce(m, d, i, force)
+                if np.linalg.norm(force[:3]) > tasks.ARM_CONTACT_FORCE_LIMIT:
+                    return True
+        return False
+
+    # ------------------------------------------------------------------ reward / success
+    def _reward_and_flags(self, action: np.ndarray):
+        s, r = self.scales, self.robot
+        cond, dropped = False, False
+        if self.task == "reach":
+            rew, terms = rewards.reach(s, self.hand_point(), self.goal(), action)
+            cond = np.linalg.norm(self.hand_point() - self.goal()) <= 0.04
+        elif self.task == "cabinet":
+            f, h, o = self.finger_points(), self.handle(), self.opening()
+            rew, terms = rewards.cabinet(r, s, f, h, o, action)
+            cond = o >= 0.32
+            if r == "franka":
+                cond = cond and bool(np.all(np.linalg.norm(f - h, axis=1) < 0.04))
+        else:
+            f, c, z0 = self.finger_points(), self.cube(), self.spec_task.cube_z0
+            if self.task == "pick":
+                rew, terms = rewards.pick(r, s, f, c, z0, action)
+                cond = abs(rewards.PICK_GOAL_HEIGHT - c[2]) <= 0.1
+            else:
+                rew, terms = rewards.move(r, s, f, c, z0, self.goal(), action)
+                cond = np.linalg.norm(self.goal() - c) <= self.spec_task.move_success_tol
+            dropped = c[2] < z0 - self.spec_task.drop_limit
+        return rew, terms, bool(cond), bool(dropped)
+
+    def _update_success(self, cond: bool) -> None:
+        if self.spec_task.success_latch_one_step:
+            self._success = self._success or cond
+            return
+        if self._count >= tasks.SUCCESS_HOLD_STEPS:
+            return
+        self._count = self._count + 1 if cond else 0
+        self._success = self._count >= tasks.SUCCESS_HOLD_STEPS
+
+    # ------------------------------------------------------------------ gym API
+    def reset_state(self, rng: np.random.Generator) -> None:
+        """Randomise robot and task as the original (q = default + U(-0.125, 0.125) per joint)."""
+        m, d, ts = self.model, self.data, self.spec_task
+        mujoco.mj_resetData(m, d)
+        q = np.clip(self.info.default_q + 0.25 * (rng.random(len(self._qadr)) - 0.5), self._lo, self._hi)
+        d.qpos[self._qadr] = q
+        self._targets = q.copy()
+        d.ctrl[:] = q
+        if ts.goal_init is not None:
+            d.mocap_pos[self._goal_mocap] = tasks.uniform_around(rng, ts.goal_init, ts.goal_delta)
+        if ts.cabinet_delta is not None:
+            d.mocap_pos[self._cab_mocap] = tasks.uniform_around(rng, scene.CABINET_POS, ts.cabinet_delta)
+        if ts.cube_xy_init is not None:
+            xy = tasks.uniform_around(rng, ts.cube_xy_init, ts.cube_xy_delta)
+            d.qpos[self._cube_q:self._cube_q + 7] = [xy[0], xy[1], ts.cube_z0, 1, 0, 0, 0]
+        mujoco.mj_forward(m, d)
+        self._steps, self._count, self._success = 0, 0, False
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        if seed is None and self._pending_seed is not None:
+            seed = self._pending_seed
+        self._pending_seed = None
+        super().reset(seed=seed)
+        self.reset_state(self.np_random)
+        return self._obs(), {"success": False, "success_count": 0}
+
+    def apply_action(self, action: np.ndarray) -> np.ndarray:
+        """Integrate the targets and run the physics of one control step; returns the clipped action."""
+        a = np.clip(np.asarray(action, dtype=np.float64).reshape(-1), -1.0, 1.0)
+        if a.shape != self._targets.shape:
+            raise ValueError(f"action must have shape {self._targets.shape}, got {a.shape}")
+        self._targets = np.clip(self._targets + self.info.speeds * a, self._lo, self._hi)
+        self.data.ctrl[:] = self._targets
+        mujoco.mj_step(self.model, self.data, nstep=scene.SUBSTEPS)
+        return a
+
+    def finish_step(self, a: np.ndarray, renderer: mujoco.Renderer | None = None):
+        """Reward, success, termination and observation after ``apply_action``."""
+        self._steps += 1
+        rew, terms, cond, dropped = self._reward_and_flags(a)
+        self._update_success(cond)
+        collided = self.arm_collision()
+        terminated = bool(collided or dropped)
+        truncated = bool(self._steps >= self.max_steps and not terminated)
+        info: dict[str, Any] = {"success": bool(self._success), "success_count": self._count,
+                                "terms": terms, "arm_collision": collided, "dropped": dropped}
+        return self._obs(renderer), float(rew), terminated, truncated, info
+
+    def step(self, action):
+        return self.finish_step(self.apply_action(action))
+
+    def render(self):
+        return self.render_camera("third_person")
+
+    def close(self):
+        if self._renderer is not None:
+            self._renderer.close()
+            self._renderer = None
