@@ -10,10 +10,11 @@ Usage (no Makefile needed; from the repository root, with the venv active)::
 Measures our MIMEx (nm1, nm5), ICM (6-d continuous actions) and RND, and a plain
 re-implementation of the paper's MIMEx (``paper_mimex.py``: K separate forward passes for
 nm=K, one Adam step), at batch 512, T=5, input dims 50 and 384. After warm-up, the
-configurations are timed interleaved round-robin (A, B, C, ..., A, B, C, ... for ``--rounds``
-rounds of ``--iters`` calls each) and each reports the median of its rounds, so load from
-other processes on a shared machine affects every configuration alike; ours and the paper's
-model at the same D and K are therefore always measured side by side in one run.
+pairs (ours nmK, paper nmK) and (ICM, RND) are timed interleaved: ``--rounds`` rounds in ABBA
+order (A B, B A, A B, ...), each slot one untimed call then ``--iters`` timed calls, and each
+configuration reports the median of its rounds (all rounds are kept in ``--out``). Load from
+other processes on a shared machine thus affects both sides of a pair alike; ours and the
+paper's model at the same D and K are always measured side by side in one run.
 
 Peak memory (on by default, ``--no-memory`` skips it) is measured for each configuration in a
 fresh subprocess. On CPU it is the growth of the process's peak resident set size
@@ -69,25 +70,33 @@ def _sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
+# Timed side by side: each group is measured interleaved, round after round, in ABBA order
+# (A B, then B A, ...) so that neither side always runs right after the other.
+GROUPS = (("ours mimex nm1", "paper mimex nm1"), ("ours mimex nm5", "paper mimex nm5"), ("icm", "rnd"))
+
+
 def time_all(dim: int, seq_len: int, device: str, rounds: int, iters: int, warmup: int) -> dict:
-    fns = {c: build(c, dim, seq_len, device) for c in CONFIGS}
-    out = {}
-    for update in (True, False):
-        samples: dict[str, list[float]] = {c: [] for c in CONFIGS}
-        for fn in fns.values():
-            for _ in range(warmup):
-                fn(update)
-        for _ in range(rounds):
-            for c, fn in fns.items():
-                _sync(device)
-                t0 = time.perf_counter()
-                for _ in range(iters):
+    out: dict[str, dict] = {}
+    for group in GROUPS:
+        fns = {c: build(c, dim, seq_len, device) for c in group}
+        for update in (True, False):
+            samples: dict[str, list[float]] = {c: [] for c in group}
+            for fn in fns.values():
+                for _ in range(warmup):
                     fn(update)
-                _sync(device)
-                samples[c].append(BATCH * iters / (time.perf_counter() - t0))
-        for c in CONFIGS:
-            out.setdefault(c, {})["update" if update else "reward_only"] = statistics.median(samples[c])
-    return out
+            for r in range(rounds):
+                for c in group if r % 2 == 0 else group[::-1]:
+                    fns[c](update)  # untimed: the switch from the other configuration settles
+                    _sync(device)
+                    t0 = time.perf_counter()
+                    for _ in range(iters):
+                        fns[c](update)
+                    _sync(device)
+                    samples[c].append(BATCH * iters / (time.perf_counter() - t0))
+            for c in group:
+                out.setdefault(c, {})["update" if update else "reward_only"] = statistics.median(samples[c])
+                out[c]["rounds_" + ("update" if update else "reward_only")] = samples[c]
+    return {c: out[c] for c in CONFIGS}
 
 
 def probe_memory(name: str, dim: int, seq_len: int, device: str) -> float:
@@ -137,7 +146,7 @@ def main() -> None:
     ap.add_argument("--dims", default="50,384")
     ap.add_argument("--batch", type=int, default=512)
     ap.add_argument("--seq-len", type=int, default=5)
-    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--rounds", type=int, default=8)
     ap.add_argument("--iters", type=int, default=3)
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--threads", type=int, default=2)
