@@ -24,7 +24,7 @@ import numpy as np
 
 ROBOT_BASE_POS = (1.0, 0.0, 0.0)
 ARM_KP, ARM_KV = 400.0, 80.0
-FRANKA_FINGER_KP, FRANKA_FINGER_KV = 2000.0, 100.0
+FRANKA_FINGER_KP, FRANKA_FINGER_KV = 1000.0, 50.0
 KUKA_SCALE = 0.9
 
 _ROBOT_GEOM = 'contype="2" conaffinity="1" condim="4" friction="1.5 0.01 0.001"'
@@ -78,9 +78,9 @@ def _franka_finger(side: str, quat: str) -> str:
     j = "panda_finger_joint1" if side == "left" else "panda_finger_joint2"
     return f"""
         <body name="panda_{side}finger" pos="0 0 0.0584" quat="{quat}" gravcomp="1">
-          <inertial pos="0 0.01 0.03" mass="0.015" diaginertia="1e-5 1e-5 1e-5"/>
+          <inertial pos="0 0.01 0.03" mass="0.1" diaginertia="5e-5 5e-5 5e-5"/>
           <joint name="{j}" type="slide" axis="0 1 0" range="0 0.04" armature="0.01" damping="1"/>
-          <geom type="box" pos="0 0.009 0.027" size="0.01 0.009 0.027" rgba="{_DARK_RGBA}" {_ROBOT_GEOM}/>
+          <geom type="box" pos="0 0.009 0.027" size="0.01 0.009 0.027" rgba="{_DARK_RGBA}" solref="0.01 1" {_ROBOT_GEOM}/>
           <site name="{side}_grasp" pos="0 0 0.045" size="0.005" rgba="1 0 0 0" group="4"/>
         </body>"""
 

@@ -80,7 +80,7 @@ def _cabinet() -> str:
         <geom type="box" pos="{front - 0.2} 0 -0.075" size="0.19 {hy - 0.03} {wall}" rgba="0.7 0.6 0.5 1" {_WORLD}/>
         <geom type="capsule" fromto="{front + 0.02} -0.03 0 {front + 0.02} 0.03 0" size="0.01" {g}/>
         <geom name="handle" type="capsule" fromto="{HANDLE_OFFSET} -0.08 0.01 {HANDLE_OFFSET} 0.08 0.01"
-              size="0.008" rgba="0.2 0.2 0.2 1" {_WORLD}/>
+              size="0.012" rgba="0.2 0.2 0.2 1" solref="0.01 1" {_WORLD}/>
         <geom type="box" pos="{(front + HANDLE_OFFSET) / 2} -0.08 0.01" size="{(HANDLE_OFFSET - front) / 2} 0.006 0.006" rgba="0.2 0.2 0.2 1" {_WORLD}/>
         <geom type="box" pos="{(front + HANDLE_OFFSET) / 2} 0.08 0.01" size="{(HANDLE_OFFSET - front) / 2} 0.006 0.006" rgba="0.2 0.2 0.2 1" {_WORLD}/>
         <site name="handle_point" pos="{HANDLE_OFFSET} 0 0.01" size="0.005" group="4"/>
