@@ -118,7 +118,8 @@ def scene_xml(robot: str, task: str) -> str:
   <worldbody>
     <light pos="0.5 0 2.5" dir="0 0 -1" castshadow="false" diffuse="0.4 0.4 0.4"/>
     <geom name="floor" type="plane" size="3 3 0.1" rgba="0.35 0.38 0.42 1" {_WORLD}/>
-    <camera name="third_person" pos="-0.2 1.3 1.3" xyaxes="-0.8 -0.6 0 0.3 -0.4 0.866" fovy="60"/>
+    <body name="view_target" pos="0.55 0 0.55"/>
+    <camera name="third_person" pos="0.35 1.45 1.35" mode="targetbody" target="view_target" fovy="50"/>
     {table}
     {objects[task]}
     {body}
