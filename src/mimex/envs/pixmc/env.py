@@ -11,7 +11,7 @@ Observations:
         120 deg horizontal FOV after its centre crop).
     pixels+state: {"pixels": ..., "state": ...}.
 Info (every step): ``success`` (bool, latched for the episode), ``success_count``, the reward
-``terms``, and ``arm_collision`` / ``dropped`` flags.
+``terms``, and ``arm_collision`` / ``dropped`` / ``unstable`` flags (each ends the episode).
 """
 
 from __future__ import annotations
@@ -237,16 +237,23 @@ class PixmcEnv(gym.Env):
         mujoco.mj_step(self.model, self.data, nstep=scene.SUBSTEPS)
         return a
 
+    def unstable(self) -> bool:
+        """True when MuJoCo flagged a diverging acceleration this episode (it then resets the
+        state by itself); the env ends the episode rather than continue from that state."""
+        return self.data.warning[mujoco.mjtWarning.mjWARN_BADQACC].number > 0
+
     def finish_step(self, a: np.ndarray, renderer: mujoco.Renderer | None = None):
         """Reward, success, termination and observation after ``apply_action``."""
         self._steps += 1
         rew, terms, cond, dropped = self._reward_and_flags(a)
         self._update_success(cond)
         collided = self.arm_collision()
-        terminated = bool(collided or dropped)
+        unstable = self.unstable()
+        terminated = bool(collided or dropped or unstable)
         truncated = bool(self._steps >= self.max_steps and not terminated)
         info: dict[str, Any] = {"success": bool(self._success), "success_count": self._count,
-                                "terms": terms, "arm_collision": collided, "dropped": dropped}
+                                "terms": terms, "arm_collision": collided, "dropped": dropped,
+                                "unstable": unstable}
         return self._obs(renderer), float(rew), terminated, truncated, info
 
     def step(self, action):
