@@ -4,8 +4,8 @@ Arm: iiwa 7 R800 link offsets (0.15, 0.19, 0.21, 0.19, 0.21, 0.19, 0.081, flange
 joint axes z, y, z, -y, z, y, z and limits +-170/120/170/120/170/120/175 deg; the whole actor
 is scaled by ``KUKA_SCALE`` (0.9) as in the original. Hand: palm 0.041 x 0.113 x 0.095 m;
 index / middle / ring fingers 0.0435 m apart with an abduction joint and three flexion joints
-(links 0.054, 0.0384, 0.0267 m); an opposing thumb in front of the palm (rotation, abduction,
-two flexions). Fingers curl toward the palm's +x (the grasp side); the thumb curls toward -x.
+(links 0.054, 0.0384, 0.0267 m); an opposing thumb on a metacarpal in front of the palm
+(rotation, abduction, two flexions). Fingers curl toward the palm's +x (the grasp side); the thumb curls toward -x.
 """
 
 from __future__ import annotations
@@ -26,6 +26,10 @@ FINGER_Y = (0.0435, 0.0, -0.0435)
 FINGER_LIMITS = ((-0.47, 0.47), (-0.196, 1.61), (-0.174, 1.709), (-0.227, 1.618))
 THUMB_LIMITS = ((0.263, 1.396), (-0.105, 1.163), (-0.189, 1.644), (-0.162, 1.719))
 LINKS = (0.054, 0.0384, 0.0267)
+# The thumb stands on a metacarpal in front of the palm (+x, the grasp side), parallel to the
+# fingers, so that thumb and fingers close on an object between them.
+THUMB_BASE = (0.085, 0.0, 0.06)
+GRASP_CENTER = (0.042, 0.0, 0.17)   # between fingers and thumb, mid-length (unscaled, m)
 HAND_KP, HAND_KV, HAND_EFFORT = 3.0, 0.1, 0.7
 DEFAULT_ARM_Q = (0.0, -0.4, 0.0, -1.0, 0.0, 1.0, 0.0)
 HAND_JOINTS = tuple(f"{f}_joint_{k}" for f in FINGERS + ("thumb",) for k in range(4))
@@ -68,7 +72,10 @@ def _hand() -> str:
         f'<body name="{f}_base" pos="0 {_s(y)} {_s(0.095)}">'
         f'{_finger_chain(f, FINGER_LIMITS, "1 0 0", "0 1 0")}</body>'
         for f, y in zip(FINGERS, FINGER_Y, strict=True))
-    thumb = (f'<body name="thumb_base" pos="{_s(0.035)} {_s(0.02)} {_s(0.03)}">'
+    tb = THUMB_BASE
+    thumb = (f'<geom type="capsule" fromto="{_s(0.015)} {_s(tb[1])} {_s(0.03)} {_s(tb[0])} {_s(tb[1])} {_s(tb[2])}" '
+             f'size="{_s(0.012)}" rgba="{_DARK_RGBA}" {_ROBOT_GEOM}/>'
+             f'<body name="thumb_base" pos="{_s(tb[0])} {_s(tb[1])} {_s(tb[2])}">'
              f'{_finger_chain("thumb", THUMB_LIMITS, "0 0 1", "0 -1 0")}</body>')
     return f"""
       <body name="allegro_mount" pos="0 0 {_s(FLANGE)}" gravcomp="1">
@@ -76,7 +83,8 @@ def _hand() -> str:
         <geom type="box" pos="0 0 {_s(0.0475)}" size="{_s(0.0204)} {_s(0.0565)} {_s(0.0475)}"
               rgba="{_DARK_RGBA}" {_ROBOT_GEOM}/>
         <camera name="ego" pos="{_s(0.05)} 0 {_s(0.02)}" xyaxes="0 1 0 1 0 0" fovy="{{fovy}}"/>
-        <site name="palm_center" pos="{_s(0.03)} 0 {_s(0.07)}" size="0.005" group="4"/>
+        <site name="grasp_center" pos="{_s(GRASP_CENTER[0])} {_s(GRASP_CENTER[1])} {_s(GRASP_CENTER[2])}"
+              size="0.005" group="4"/>
         {fingers}
         {thumb}
       </body>"""

@@ -38,11 +38,11 @@ def _unwrap(env):
 class _IK:
     """DLS inverse kinematics of the arm joints on the hand point site."""
 
-    def __init__(self, env):
+    def __init__(self, env, site: str | None = None):
         self.env = env
         m = env.model
         self.arm = env._vadr[:7]
-        self.site = env._hand_site
+        self.site = env._hand_site if site is None else m.site(site).id
         self.jp = np.zeros((3, m.nv))
         self.jr = np.zeros((3, m.nv))
 
@@ -90,14 +90,9 @@ def scripted_policy(env) -> Callable[[np.ndarray], np.ndarray]:
     The policy keeps a phase per episode and notices a new episode by the env's step counter.
     """
     env = _unwrap(env)
-    ik = _IK(env)
     if env.robot == "kuka":
-        if env.task != "reach":
-            raise NotImplementedError(
-                f"scripted_policy has no oracle for kuka {env.task!r} yet (only Kuka Reach and all "
-                "Franka tasks); see docs/pixmc.md")
-        return lambda obs: np.concatenate(
-            [ik.arm_action(env.goal(), None), np.zeros(16)]).astype(np.float32)
+        return _kuka_policy(env)
+    ik = _IK(env)
     state = {"phase": 0, "t": 0}
     n = env.action_space.shape[0]
 
@@ -150,5 +145,59 @@ def scripted_policy(env) -> Callable[[np.ndarray], np.ndarray]:
         goal = np.array([c[0], c[1], 0.8]) if env.task == "pick" else env.goal()
         offset = hp - c                                  # carry the cube, not the hand point
         return act(ik.arm_action(goal + offset, DOWN, CARRY_ROT_GAIN), -1.0)
+
+    return policy
+
+
+# Kuka: the IK point is the hand's grasp centre (between the finger row and the thumb).
+KUKA_DOWN = _frame(np.array([0.0, 0.0, -1.0]), np.array([0.0, 1.0, 0.0]))
+KUKA_TOWARD_CABINET = _frame(np.array([-1.0, 0.0, 0.0]), np.array([0.0, -1.0, 0.0]))
+KUKA_GRASP_ABOVE_CENTER = 0.03   # m
+_FLEX = np.array([7 + 4 * f + k for f in range(4) for k in (1, 2, 3)])   # flexion joints
+
+
+def _kuka_policy(env) -> Callable[[np.ndarray], np.ndarray]:
+    """Kuka oracle: Reach moves the index grasp point; the others cage the object (or handle)
+    between the finger row and the thumb and curl all flexion joints."""
+    reach_ik, ik = _IK(env), _IK(env, "grasp_center")
+    state = {"phase": 0, "t": 0}
+
+    def act(arm: np.ndarray, close: bool) -> np.ndarray:
+        a = np.zeros(23, dtype=np.float32)
+        a[:7] = arm
+        a[_FLEX] = 1.0 if close else -1.0
+        return a
+
+    def policy(obs) -> np.ndarray:
+        if env._steps == 0 and state["t"] != 0:
+            state.update(phase=0, t=0)
+        state["t"] += 1
+        gp = env.data.site_xpos[ik.site]
+        if env.task == "reach":
+            return act(reach_ik.arm_action(env.goal(), None), False)
+        if env.task == "cabinet":
+            h, frame = env.handle(), KUKA_TOWARD_CABINET
+            pre, pull = h + np.array([0.12, 0.0, 0.0]), h + np.array([0.05, 0.0, 0.0])
+        else:
+            # Grasp the cube's upper half: the long fingers must stay above the table.
+            h, frame = env.cube() + np.array([0.0, 0.0, KUKA_GRASP_ABOVE_CENTER]), KUKA_DOWN
+            pre = h + np.array([0.0, 0.0, 0.12])
+        if state["phase"] == 0:
+            if np.linalg.norm(gp - pre) < 0.015:
+                state["phase"] = 1
+            return act(ik.arm_action(pre, frame), False)
+        if state["phase"] == 1:
+            if np.linalg.norm(gp - h) < 0.012:
+                state.update(phase=2, t_close=state["t"])
+            return act(ik.arm_action(h, frame), False)
+        if state["phase"] == 2:
+            if state["t"] - state["t_close"] > 2 * CLOSE_STEPS:
+                state["phase"] = 3
+            return act(ik.arm_action(h, frame), True)
+        if env.task == "cabinet":
+            target = pull if env.opening() < 0.37 else h
+            return act(ik.arm_action(target, frame, PULL_ROT_GAIN), True)
+        goal = np.array([h[0], h[1], 0.8]) if env.task == "pick" else env.goal()
+        return act(ik.arm_action(goal + (gp - h), frame, CARRY_ROT_GAIN), True)
 
     return policy
