@@ -1,0 +1,44 @@
+"""The tiny built-in hard-exploration tasks."""
+
+import numpy as np
+import pytest
+
+from mimex.envs import make_env
+from mimex.envs.check import check_env
+
+
+@pytest.mark.parametrize("name", ["toy/Corridor", "toy/Chain"])
+@pytest.mark.parametrize("obs", ["state", "pixels"])
+def test_checker_passes(name, obs):
+    assert len(check_env(name, obs=obs, n_steps=150)) == 4
+
+
+def test_moving_right_reaches_the_goal_in_length_steps():
+    env = make_env("toy/Corridor", seed=0, length=10)
+    env.reset()
+    for t in range(10):
+        _, r, term, trunc, info = env.step(np.array([1.0], dtype=np.float32))
+    assert (r, term, trunc, info["success"]) == (1.0, True, False, True)
+    chain = make_env("toy/Chain", seed=0)
+    chain.reset()
+    rewards = [chain.step(1)[1] for _ in range(40)]
+    assert rewards == [0.0] * 39 + [1.0]
+
+
+def test_time_limit_truncates_without_success():
+    env = make_env("toy/Corridor", seed=0, horizon=5)
+    env.reset()
+    out = [env.step(np.array([-1.0], dtype=np.float32)) for _ in range(5)]
+    assert [o[3] for o in out] == [False] * 4 + [True]
+    assert not any(o[2] or o[4]["success"] for o in out)
+
+
+def test_novel_positions_look_novel():
+    """State codes of cells far apart differ more than those of neighbours."""
+    env = make_env("toy/Corridor", seed=0)
+    obs = [env.reset()[0]]
+    for _ in range(15):
+        obs.append(env.step(np.array([1.0], dtype=np.float32))[0])
+    near = np.linalg.norm(obs[5] - obs[6])
+    far = np.linalg.norm(obs[0] - obs[15])
+    assert far > 2 * near
