@@ -47,7 +47,7 @@ class _IK:
         self.jr = np.zeros((3, m.nv))
 
     def arm_action(self, pos_des: np.ndarray, rot_des: np.ndarray | None,
-                   rot_gain: float = ROT_GAIN) -> np.ndarray:
+                   rot_gain: float = ROT_GAIN, max_step: float = MAX_CART_STEP) -> np.ndarray:
         """Action [7] moving the hand point toward ``pos_des`` [3] and its frame toward
         ``rot_des`` [3, 3] (columns = desired hand x, y, z axes; None: position only)."""
         env = self.env
@@ -55,8 +55,8 @@ class _IK:
         mujoco.mj_jacSite(m, d, self.jp, self.jr, self.site)
         err = pos_des - d.site_xpos[self.site]
         n = np.linalg.norm(err)
-        if n > MAX_CART_STEP:
-            err *= MAX_CART_STEP / n
+        if n > max_step:
+            err *= max_step / n
         err = POS_GAIN * err
         if rot_des is None:
             J, e = self.jp[:, self.arm], err
@@ -155,6 +155,7 @@ def scripted_policy(env) -> Callable[[np.ndarray], np.ndarray]:
 KUKA_DOWN = _frame(np.array([0.0, 0.0, -1.0]), np.array([0.0, 1.0, 0.0]))
 KUKA_TOWARD_CABINET = _frame(np.array([-1.0, 0.0, 0.0]), np.array([0.0, -1.0, 0.0]))
 KUKA_GRASP_ABOVE_CENTER = 0.03   # m
+KUKA_CARRY_STEP = 0.015          # m per step: the caging grasp slips on fast moves
 _FLEX = np.array([7 + 4 * f + k for f in range(4) for k in (1, 2, 3)])   # flexion joints
 
 
@@ -200,6 +201,6 @@ def _kuka_policy(env) -> Callable[[np.ndarray], np.ndarray]:
             target = pull if env.opening() < 0.37 else h
             return act(ik.arm_action(target, frame, PULL_ROT_GAIN), True)
         goal = np.array([h[0], h[1], 0.8]) if env.task == "pick" else env.goal()
-        return act(ik.arm_action(goal + (gp - h), frame, CARRY_ROT_GAIN), True)
+        return act(ik.arm_action(goal + (gp - h), frame, CARRY_ROT_GAIN, KUKA_CARRY_STEP), True)
 
     return policy
