@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from mimex.envs.pixmc.robots import _ARM_RGBA, _DARK_RGBA, _ROBOT_GEOM, ROBOT_BASE_POS, RobotInfo
+from mimex.envs.pixmc.robots import (_ARM_GEOM, _ARM_RGBA, _DARK_RGBA, _ROBOT_GEOM, ROBOT_BASE_POS,
+                                     RobotInfo)
 
 KUKA_SCALE = 0.9
 ARM_JOINTS = tuple(f"iiwa7_joint_{i}" for i in range(1, 8))
@@ -39,9 +40,9 @@ def _s(x: float) -> float:
     return round(x * KUKA_SCALE, 6)
 
 
-def _cap(z0: float, z1: float, r: float, rgba: str = _ARM_RGBA) -> str:
+def _cap(z0: float, z1: float, r: float, rgba: str = _ARM_RGBA, hand: bool = False) -> str:
     return (f'<geom type="capsule" fromto="0 0 {_s(z0)} 0 0 {_s(z1)}" size="{_s(r)}" rgba="{rgba}" '
-            f'{_ROBOT_GEOM}/>')
+            f'{_ROBOT_GEOM if hand else _ARM_GEOM}/>')
 
 
 def _finger_chain(name: str, limits, first_axis: str, flex_axis: str) -> str:
@@ -53,13 +54,13 @@ def _finger_chain(name: str, limits, first_axis: str, flex_axis: str) -> str:
     tip = _s(LINKS[2] + 0.005)
     return f"""
       <body name="{name}_link_0" gravcomp="1">{inert}{j[0]}
-        {_cap(0, 0.0164, r, _DARK_RGBA)}
+        {_cap(0, 0.0164, r, _DARK_RGBA, True)}
         <body name="{name}_link_1" pos="0 0 {_s(0.0164)}" gravcomp="1">{inert}{j[1]}
-          {_cap(0, LINKS[0], r, _DARK_RGBA)}
+          {_cap(0, LINKS[0], r, _DARK_RGBA, True)}
           <body name="{name}_link_2" pos="0 0 {_s(LINKS[0])}" gravcomp="1">{inert}{j[2]}
-            {_cap(0, LINKS[1], r, _DARK_RGBA)}
+            {_cap(0, LINKS[1], r, _DARK_RGBA, True)}
             <body name="{name}_link_3" pos="0 0 {_s(LINKS[1])}" gravcomp="1">{inert}{j[3]}
-              {_cap(0, LINKS[2], r, "0.95 0.95 0.95 1")}
+              {_cap(0, LINKS[2], r, "0.95 0.95 0.95 1", True)}
               <site name="{name}_grasp" pos="0 0 {tip}" size="0.005" group="4"/>
             </body>
           </body>

@@ -28,6 +28,9 @@ FRANKA_FINGER_KP, FRANKA_FINGER_KV = 1000.0, 50.0
 KUKA_SCALE = 0.9
 
 _ROBOT_GEOM = 'contype="2" conaffinity="1" condim="4" friction="1.5 0.01 0.001"'
+# Arm links: plain frictional contacts (torsional friction on capsule-edge contacts with
+# elliptic cones made the solver diverge in rare random-policy collisions).
+_ARM_GEOM = 'contype="2" conaffinity="1" condim="3"'
 _ARM_RGBA = "0.92 0.92 0.92 1"
 _DARK_RGBA = "0.15 0.15 0.15 1"
 
@@ -59,7 +62,7 @@ class RobotInfo:
 
 
 def _cap(a, b, r, rgba=_ARM_RGBA, coll=True) -> str:
-    c = _ROBOT_GEOM if coll else 'contype="0" conaffinity="0"'
+    c = _ARM_GEOM if coll else 'contype="0" conaffinity="0"'
     return (f'<geom type="capsule" fromto="{a[0]} {a[1]} {a[2]} {b[0]} {b[1]} {b[2]}" size="{r}" '
             f'rgba="{rgba}" {c}/>')
 
