@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
-os.environ.setdefault("MUJOCO_GL", "egl")
+from mimex.envs.headless import choose_gl  # noqa: E402
+
+choose_gl()
 
 from mimex.errors import MimexError  # noqa: E402
 

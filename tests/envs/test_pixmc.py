@@ -138,7 +138,8 @@ def test_vector_env_shapes_and_autoreset():
     """Batched shapes; a finished episode restarts in the same step call."""
     vec = PixmcVecEnv("franka", "reach", num_envs=3, obs="pixels+state", seed=0)
     obs, _ = vec.reset()
-    assert obs["pixels"].shape == (3, 3, 64, 64) and obs["state"].shape == (3, 24)
+    assert obs["pixels"].shape == (3, 3, 64, 64) and obs["state"].shape == (3, 18)
+    assert all(env._renderer is None for env in vec.envs), "one shared renderer, none per env"
     for env in vec.envs:
         env.max_steps = 2
     vec.step(np.zeros((3, 9)))
@@ -146,3 +147,21 @@ def test_vector_env_shapes_and_autoreset():
     assert trunc.all() and rew.shape == (3,) and info["final_obs"][0] is not None
     assert all(env._steps == 0 for env in vec.envs)
     vec.close()
+
+
+@pytest.mark.parametrize("robot,n_joints", [("franka", 9), ("kuka", 23)])
+def test_pixels_come_with_proprioception_only(robot, n_joints):
+    """With pixels, "state" holds joint positions and velocities only (as the original
+    pixel-based agents): moving the goal changes the image, never the state."""
+    env = PixmcEnv(robot, "reach", obs="pixels+state", seed=0)
+    obs, _ = env.reset()
+    assert obs["state"].shape == (2 * n_joints,) == env.observation_space["state"].shape
+    full = PixmcEnv(robot, "reach", obs="state", seed=0)
+    full_obs, _ = full.reset()
+    np.testing.assert_array_equal(obs["state"], full_obs[:2 * n_joints])
+    env.data.mocap_pos[env._goal_mocap] += [0.05, 0.05, 0.0]
+    mujoco.mj_forward(env.model, env.data)
+    moved = env._obs()
+    np.testing.assert_array_equal(moved["state"], obs["state"])
+    env.close()
+    full.close()

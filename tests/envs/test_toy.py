@@ -16,7 +16,7 @@ def test_checker_passes(name, obs):
 def test_moving_right_reaches_the_goal_in_length_steps():
     env = make_env("toy/Corridor", seed=0, length=10)
     env.reset()
-    for t in range(10):
+    for _ in range(10):
         _, r, term, trunc, info = env.step(np.array([1.0], dtype=np.float32))
     assert (r, term, trunc, info["success"]) == (1.0, True, False, True)
     chain = make_env("toy/Chain", seed=0)

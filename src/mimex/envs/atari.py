@@ -11,8 +11,6 @@ frames (ALE's own limit).
 
 from __future__ import annotations
 
-from typing import Any
-
 import gymnasium as gym
 
 

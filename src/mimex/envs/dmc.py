@@ -12,11 +12,12 @@ time limit truncates the episode; a zero discount terminates it.
 
 from __future__ import annotations
 
-import os
 from collections import deque
 from typing import Any
 
-os.environ.setdefault("MUJOCO_GL", "egl")
+from mimex.envs.headless import choose_gl  # noqa: E402
+
+choose_gl()  # before dm_control imports mujoco
 
 import gymnasium as gym  # noqa: E402
 import numpy as np  # noqa: E402

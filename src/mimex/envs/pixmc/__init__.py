@@ -5,8 +5,12 @@
 >>> from mimex.envs.pixmc import scripted_policy, PixmcVecEnv
 """
 
-from mimex.envs.pixmc.env import PixmcEnv
-from mimex.envs.pixmc.scripted import scripted_policy
-from mimex.envs.pixmc.vector import PixmcVecEnv
+from mimex.envs.headless import choose_gl
+
+choose_gl()  # before the first ``import mujoco``
+
+from mimex.envs.pixmc.env import PixmcEnv  # noqa: E402
+from mimex.envs.pixmc.scripted import scripted_policy  # noqa: E402
+from mimex.envs.pixmc.vector import PixmcVecEnv  # noqa: E402
 
 __all__ = ["PixmcEnv", "PixmcVecEnv", "scripted_policy"]

@@ -7,15 +7,19 @@ Observations:
     state: float32 [n_q * 2 + n_task]: joint positions scaled to [-1, 1] by their limits,
         joint velocities x 0.1, then the task state (grasp points, goal / cube / handle positions,
         drawer opening), all clipped to +-5.
-    pixels: uint8 [3, H, W], the egocentric hand camera (square, 105.1 deg FOV = the original
+    pixels: uint8 [3, H, W], the egocentric hand camera (square, 104.95 deg FOV = the original
         120 deg horizontal FOV after its centre crop).
-    pixels+state: {"pixels": ..., "state": ...}.
+    pixels+state: {"pixels": ..., "state": float32 [n_q * 2]}: the image and proprioception
+        only (scaled joint positions and velocities), as the original pixel-based PixMC
+        agents see it; goal and object positions are never given with pixels.
 Info (every step): ``success`` (bool, latched for the episode), ``success_count``, the reward
 ``terms``, and ``arm_collision`` / ``dropped`` / ``unstable`` flags (each ends the episode).
 """
 
 from __future__ import annotations
 
+import atexit
+import weakref
 from typing import Any
 
 import gymnasium as gym
@@ -28,6 +32,24 @@ OBS_CLIP = 5.0
 VEL_SCALE = 0.1
 MAX_IMAGE_SIZE = 224
 OBS_KINDS = ("state", "pixels", "pixels+state")
+# Renderers still open at interpreter exit are closed by an atexit hook that runs before
+# MuJoCo's own EGL shutdown hook (registered later, so run earlier); closing them during module
+# teardown instead makes EGL print tracebacks.
+_OPEN_RENDERERS: weakref.WeakSet = weakref.WeakSet()
+
+
+def _close_open_renderers() -> None:
+    for renderer in list(_OPEN_RENDERERS):
+        renderer.close()
+
+
+def track_renderer(renderer: mujoco.Renderer) -> mujoco.Renderer:
+    """Register ``renderer`` to be closed at exit if its owner never closes it."""
+    if not _OPEN_RENDERERS and not getattr(track_renderer, "hooked", False):
+        atexit.register(_close_open_renderers)  # after the GL back end registered its own
+        track_renderer.hooked = True
+    _OPEN_RENDERERS.add(renderer)
+    return renderer
 
 
 def robot_info(robot: str) -> robots.RobotInfo:
@@ -83,9 +105,10 @@ class PixmcEnv(gym.Env):
         self.action_space = gym.spaces.Box(-1.0, 1.0, (n,), np.float32)
         state_dim = 2 * n + self._task_state_dim()
         state_space = gym.spaces.Box(-OBS_CLIP, OBS_CLIP, (state_dim,), np.float32)
+        proprio_space = gym.spaces.Box(-OBS_CLIP, OBS_CLIP, (2 * n,), np.float32)
         pix_space = gym.spaces.Box(0, 255, (3, self.image_size, self.image_size), np.uint8)
         self.observation_space = {"state": state_space, "pixels": pix_space,
-                                  "pixels+state": gym.spaces.Dict(pixels=pix_space, state=state_space)}[obs]
+                                  "pixels+state": gym.spaces.Dict(pixels=pix_space, state=proprio_space)}[obs]
         self._renderer: mujoco.Renderer | None = None
         self._pending_seed = seed
         self._targets = np.zeros(n)
@@ -130,18 +153,20 @@ class PixmcEnv(gym.Env):
             parts = [self.finger_points().ravel(), self.cube(), self.goal()]
         return np.concatenate([np.asarray(p, float).ravel() for p in parts])
 
-    def _state(self) -> np.ndarray:
+    def _state(self, with_task: bool = True) -> np.ndarray:
+        """Scaled joint positions and velocities, then (``with_task``) the task state."""
         q = self.data.qpos[self._qadr]
         qd = self.data.qvel[self._vadr]
         scaled = 2.0 * (q - self._lo) / (self._hi - self._lo) - 1.0
-        s = np.concatenate([scaled, VEL_SCALE * qd, self.task_state()])
-        return np.clip(s, -OBS_CLIP, OBS_CLIP).astype(np.float32)
+        parts = [scaled, VEL_SCALE * qd] + ([self.task_state()] if with_task else [])
+        return np.clip(np.concatenate(parts), -OBS_CLIP, OBS_CLIP).astype(np.float32)
 
     def render_camera(self, camera: str | int, renderer: mujoco.Renderer | None = None) -> np.ndarray:
         """RGB uint8 [H, W, 3] from ``camera`` with this env's (or the given) renderer."""
         if renderer is None:
             if self._renderer is None:
-                self._renderer = mujoco.Renderer(self.model, self.image_size, self.image_size)
+                self._renderer = track_renderer(
+                    mujoco.Renderer(self.model, self.image_size, self.image_size))
             renderer = self._renderer
         renderer.update_scene(self.data, camera=camera)
         return renderer.render()
@@ -152,7 +177,7 @@ class PixmcEnv(gym.Env):
         pix = np.ascontiguousarray(self.render_camera(self.info.camera, renderer).transpose(2, 0, 1))
         if self.obs_kind == "pixels":
             return pix
-        return {"pixels": pix, "state": self._state()}
+        return {"pixels": pix, "state": self._state(with_task=False)}
 
     def arm_collision(self) -> bool:
         """True when an arm link touches anything with a contact force above 1 N."""
@@ -220,12 +245,16 @@ class PixmcEnv(gym.Env):
         self._steps, self._count, self._success = 0, 0, False
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
+        return self.reset_with(None, seed=seed)
+
+    def reset_with(self, renderer: mujoco.Renderer | None, seed: int | None = None):
+        """``reset`` that renders with ``renderer`` (the vectorised env's shared one)."""
         if seed is None and self._pending_seed is not None:
             seed = self._pending_seed
         self._pending_seed = None
         super().reset(seed=seed)
         self.reset_state(self.np_random)
-        return self._obs(), {"success": False, "success_count": 0}
+        return self._obs(renderer), {"success": False, "success_count": 0}
 
     def apply_action(self, action: np.ndarray) -> np.ndarray:
         """Integrate the targets and run the physics of one control step; returns the clipped action."""

@@ -12,8 +12,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from mimex.envs.pixmc.robots import (_ARM_GEOM, _ARM_RGBA, _DARK_RGBA, _ROBOT_GEOM, ROBOT_BASE_POS,
-                                     RobotInfo)
+from mimex.envs.pixmc.robots import (
+    _ARM_GEOM,
+    _ARM_RGBA,
+    _DARK_RGBA,
+    _ROBOT_GEOM,
+    ROBOT_BASE_POS,
+    RobotInfo,
+)
 
 KUKA_SCALE = 0.9
 ARM_JOINTS = tuple(f"iiwa7_joint_{i}" for i in range(1, 8))

@@ -20,7 +20,7 @@ import mujoco
 import numpy as np
 
 from mimex.envs.pixmc import scene
-from mimex.envs.pixmc.env import PixmcEnv
+from mimex.envs.pixmc.env import PixmcEnv, track_renderer
 
 
 def _stack(obs_list: list) -> Any:
@@ -47,14 +47,14 @@ class PixmcVecEnv:
                                            np.float32)
         self._renderer = (mujoco.Renderer(self.model, image_size, image_size)
                           if obs != "state" else None)
+        if self._renderer is not None:
+            track_renderer(self._renderer)
 
     def reset(self, seed: int | None = None):
         """Reset all envs (env i with ``seed + i`` when a seed is given)."""
         obs = []
         for i, env in enumerate(self.envs):
-            o, _ = env.reset(seed=None if seed is None else seed + i)
-            if self._renderer is not None:
-                o = env._obs(self._renderer)
+            o, _ = env.reset_with(self._renderer, seed=None if seed is None else seed + i)
             obs.append(o)
         return _stack(obs), {"success": np.zeros(self.num_envs, bool)}
 

@@ -1,0 +1,28 @@
+"""Choose MuJoCo's OpenGL back end before ``mujoco`` is first imported.
+
+MuJoCo reads ``MUJOCO_GL`` once, at import. Without a display, its default (GLFW) cannot
+render, so the MuJoCo-based suites call :func:`choose_gl` first: a value the user set is
+kept; otherwise EGL (GPU or Mesa, fast) when ``libEGL`` can be found, else OSMesa (pure
+software, slower). ``PYOPENGL_PLATFORM`` follows, as dm_control needs it to match.
+"""
+
+from __future__ import annotations
+
+import ctypes.util
+import os
+
+GL_BACKENDS = ("egl", "osmesa", "glfw")
+
+
+def choose_gl() -> str:
+    """Set ``MUJOCO_GL`` (and ``PYOPENGL_PLATFORM``) if unset; returns the back end in use."""
+    backend = os.environ.get("MUJOCO_GL")
+    if backend is None:
+        if os.environ.get("DISPLAY") and not ctypes.util.find_library("EGL"):
+            backend = "glfw"
+        else:
+            backend = "egl" if ctypes.util.find_library("EGL") else "osmesa"
+        os.environ["MUJOCO_GL"] = backend
+    if backend in ("egl", "osmesa"):
+        os.environ.setdefault("PYOPENGL_PLATFORM", backend)
+    return backend
