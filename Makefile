@@ -32,7 +32,9 @@ test-slow: $(STAMP)
 	$(PY) -m pytest -q -m slow
 
 bench: $(STAMP)
-	$(PY) benchmarks/bench_explorers.py
+	$(PY) benchmarks/bench_explorers.py --markdown
+	$(PY) benchmarks/bench_training.py --markdown
+	$(PY) benchmarks/bench_pixmc.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks

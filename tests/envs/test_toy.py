@@ -42,3 +42,16 @@ def test_novel_positions_look_novel():
     near = np.linalg.norm(obs[5] - obs[6])
     far = np.linalg.norm(obs[0] - obs[15])
     assert far > 2 * near
+
+
+def test_default_corridor_is_hard_for_an_untrained_policy():
+    """An untrained Gaussian policy almost never reaches the goal of the default corridor
+    (under 0.01% of episodes), while at 20 cells it does in a few per thousand: the default
+    length is what makes the task a hard-exploration test."""
+    from mimex.envs.toy import CORRIDOR_HORIZON, CORRIDOR_LENGTH, random_success_rate
+
+    env = make_env("toy/Corridor")
+    assert (env.unwrapped.length, env.unwrapped.horizon) == (CORRIDOR_LENGTH, CORRIDOR_HORIZON)
+    hard = random_success_rate(False, CORRIDOR_LENGTH, CORRIDOR_HORIZON, 100_000, "gaussian")
+    easy = random_success_rate(False, 20, CORRIDOR_HORIZON, 100_000, "gaussian")
+    assert hard < 1e-4 and easy > 3e-3

@@ -1,0 +1,37 @@
+"""Learning signal (slow): on the default toy/Corridor, PPO+MIMEx finds the distant reward
+within 60k steps on far more seeds than PPO with action noise alone.
+
+Runs the `demo` preset (the `make run` job) as it is, so it also guards the demo. CPU runs are
+bit-reproducible per seed, so the outcome is fixed for a given torch build. Measured
+2026-11-25: MIMEx found the goal on 4/4 seeds, none on 0/4 (about 3 minutes on 2 cores).
+Run with ``make test-slow`` or ``pytest -m slow tests/run/test_learning_slow.py``.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from mimex.config.overrides import resolve_config
+from mimex.run.logger import read_metrics
+from mimex.run.train import train
+
+pytestmark = pytest.mark.slow
+
+SEEDS = (0, 1, 2, 3)
+STEPS = 60_000
+
+
+def _found_goal(tmp_path, explore: str, seed: int) -> bool:
+    """Whether any episode of a demo-preset run ended at the goal."""
+    run_dir = tmp_path / f"{explore}-{seed}"
+    cfg = resolve_config("demo", {"explore.name": explore, "steps": STEPS, "seed": seed,
+                                  "run_dir": str(run_dir), "progress": False,
+                                  "tensorboard": False}, [])
+    train(cfg)
+    return any(row.get("charts/success_rate", 0.0) > 0 for row in read_metrics(run_dir))
+
+
+def test_mimex_finds_the_distant_reward_far_more_often_than_action_noise(tmp_path):
+    mimex = sum(_found_goal(tmp_path, "mimex", s) for s in SEEDS)
+    none = sum(_found_goal(tmp_path, "none", s) for s in SEEDS)
+    assert mimex >= 3 and none <= 1, f"goal found: mimex {mimex}/4 seeds, none {none}/4"
