@@ -156,7 +156,7 @@ class PPOAgent:
             metrics["charts/success_rate"] = float(np.mean([e["success"] for e in episodes]))
             metrics["charts/episodes"] = len(episodes)
         if not self.discrete:
-            metrics["policy/std"] = float(std if std is not None else self.net.log_std.exp().mean())
+            metrics["policy/std"] = float(std if std is not None else self.net.log_std.detach().exp().mean())
         return metrics
 
     def _intrinsic(self, seqs: list[torch.Tensor], pads: list[torch.Tensor],
