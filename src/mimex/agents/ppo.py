@@ -26,6 +26,7 @@ from mimex.agents.schedules import parse_schedule
 from mimex.config.schema import RunConfig
 from mimex.errors import ConfigError
 from mimex.explore import SequenceTracker, make_explorer
+from mimex.nets.optim import adam
 from mimex.run.vector import VecEnv
 
 
@@ -60,7 +61,7 @@ class PPOAgent:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(cfg.seed)
             self.net = ActorCritic(self.pipeline.policy_shapes, self.action_dim, self.discrete, p).to(device)
-        self.optimizer = torch.optim.Adam(self.net.parameters(), lr=p.lr, eps=1e-5)
+        self.optimizer = adam(self.net.parameters(), lr=p.lr, eps=1e-5)
         self.explorer = None
         self.tracker = None
         if ex.name != "none":

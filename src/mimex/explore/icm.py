@@ -21,6 +21,7 @@ from torch import nn
 from mimex import errors
 from mimex.config.fields import check, opt
 from mimex.explore.base import RewardScaler, check_actions, check_obs_seq, check_pad_mask
+from mimex.nets.optim import adam
 
 
 @dataclass
@@ -68,7 +69,7 @@ class ICMExplorer:
                 "inverse_model": _mlp(2 * f, h, action_dim),
                 "forward_model": _mlp(f + action_dim, h, f),
             }).to(self.device)
-        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.lr)
+        self.optimizer = adam(self.model.parameters(), lr=config.lr)
         self.scaler = RewardScaler(config.reward_norm, self.device)
         self.n_updates = 0
         self.last_metrics: dict[str, float] = {}

@@ -25,6 +25,7 @@ from mimex.explore.masking import (
     time_mask_counts,
 )
 from mimex.explore.mimex_model import FeatureMAE, TimeMAE, masked_sequence_error
+from mimex.nets.optim import adam
 
 # Model sizes: "default" is the paper's (encoder 128/4/4, decoder 64/1/2); "large" doubles
 # the decoder's width, depth and heads (paper Fig. 6, official README).
@@ -121,7 +122,7 @@ class MIMExExplorer:
             else:
                 self.model = TimeMAE(input_dim, config.seq_len, use_cls=config.use_cls, **arch)
         self.model.to(self.device)
-        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.lr)
+        self.optimizer = adam(self.model.parameters(), lr=config.lr)
         self.generator = torch.Generator(device=self.device)
         self.generator.manual_seed(config.seed + 1)
         self.scaler = RewardScaler(config.reward_norm, self.device)

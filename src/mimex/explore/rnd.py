@@ -19,6 +19,7 @@ from torch import nn
 from mimex.config.fields import check, opt
 from mimex.explore.base import RewardScaler, check_obs_seq
 from mimex.explore.normalize import RunningMeanStd
+from mimex.nets.optim import adam
 
 
 @dataclass
@@ -69,7 +70,7 @@ class RNDExplorer:
             self.predictor = _net(input_dim, config.hidden_dim, config.output_dim, True)
         self.target.to(self.device).requires_grad_(False)
         self.predictor.to(self.device)
-        self.optimizer = torch.optim.Adam(self.predictor.parameters(), lr=config.lr)
+        self.optimizer = adam(self.predictor.parameters(), lr=config.lr)
         self.obs_stats = RunningMeanStd((input_dim,), device=self.device)
         self.scaler = RewardScaler(config.reward_norm, self.device)
         self.generator = torch.Generator(device=self.device)
