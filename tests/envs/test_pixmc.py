@@ -165,3 +165,18 @@ def test_pixels_come_with_proprioception_only(robot, n_joints):
     np.testing.assert_array_equal(moved["state"], obs["state"])
     env.close()
     full.close()
+
+
+def test_pretty_rendering_is_opt_in():
+    """Shadows and multisampling are off unless asked; asking changes the picture, not the
+    physics."""
+    fast = PixmcEnv("franka", "pick", obs="pixels+state", seed=3)
+    pretty = PixmcEnv("franka", "pick", obs="pixels+state", seed=3, pretty=True)
+    assert fast.model.vis.quality.shadowsize == 0 and fast.model.vis.quality.offsamples == 0
+    assert pretty.model.vis.quality.shadowsize > 0 and pretty.model.light_castshadow.all()
+    a, _ = fast.reset()
+    b, _ = pretty.reset()
+    np.testing.assert_array_equal(a["state"], b["state"])
+    assert not np.array_equal(a["pixels"], b["pixels"])
+    fast.close()
+    pretty.close()

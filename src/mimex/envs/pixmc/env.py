@@ -64,14 +64,15 @@ def robot_info(robot: str) -> robots.RobotInfo:
 class PixmcEnv(gym.Env):
     """One PixMC task: ``robot`` in {"franka", "kuka"}, ``task`` in {"reach", "cabinet", "pick",
     "move"}, ``reward`` in {"dense", "sparse", "sparser"}, ``obs`` in {"state", "pixels",
-    "pixels+state"}, ``image_size`` (pixels, <= 224). ``model`` lets several envs share one
-    compiled model (the vectorised env does)."""
+    "pixels+state"}, ``image_size`` (pixels, <= 224), ``pretty`` (shadows and multisampling,
+    slower; off by default). ``model`` lets several envs share one compiled model (the
+    vectorised env does)."""
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 60}
 
     def __init__(self, robot: str, task: str, reward: str = "sparse", obs: str = "state",
                  seed: int | None = None, image_size: int = 64, render_mode: str | None = None,
-                 model: mujoco.MjModel | None = None):
+                 model: mujoco.MjModel | None = None, pretty: bool = False):
         if obs not in OBS_KINDS:
             raise ValueError(f"unknown obs {obs!r}; expected one of {OBS_KINDS}")
         if not 8 <= int(image_size) <= MAX_IMAGE_SIZE:
@@ -83,7 +84,7 @@ class PixmcEnv(gym.Env):
         self.spec_task = tasks.task_spec(robot, task)
         self.scales = rewards.scales(robot, task, reward)
         self.max_steps = tasks.episode_length(robot, task, reward)
-        self.model = model if model is not None else scene.build_model(robot, task)
+        self.model = model if model is not None else scene.build_model(robot, task, pretty)
         self.data = mujoco.MjData(self.model)
         m = self.model
         self._qadr = np.array([m.joint(j).qposadr[0] for j in self.info.joints])

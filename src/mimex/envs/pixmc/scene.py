@@ -88,8 +88,9 @@ def _cabinet() -> str:
     </body>"""
 
 
-def scene_xml(robot: str, task: str) -> str:
-    """The full MJCF of ``robot`` ("franka" | "kuka") in ``task`` ("reach" | "cabinet" | "pick" | "move")."""
+def scene_xml(robot: str, task: str, pretty: bool = False) -> str:
+    """The full MJCF of ``robot`` ("franka" | "kuka") in ``task`` ("reach" | "cabinet" | "pick" | "move");
+    ``pretty`` turns on shadows and 4x multisampling."""
     if robot == "franka":
         body, act = robots.franka_body_xml(), robots.franka_actuator_xml()
         cube = 0.045
@@ -112,11 +113,11 @@ def scene_xml(robot: str, task: str) -> str:
   <option timestep="{dt:.8f}" integrator="implicitfast" cone="elliptic" impratio="5"/>
   <visual>
     <global offwidth="224" offheight="224"/>
-    <quality shadowsize="0" offsamples="0"/>
+    <quality shadowsize="{2048 if pretty else 0}" offsamples="{4 if pretty else 0}"/>
     <headlight ambient="0.45 0.45 0.45" diffuse="0.5 0.5 0.5" specular="0 0 0"/>
   </visual>
   <worldbody>
-    <light pos="0.5 0 2.5" dir="0 0 -1" castshadow="false" diffuse="0.4 0.4 0.4"/>
+    <light pos="0.5 0 2.5" dir="0 0 -1" castshadow="{str(pretty).lower()}" diffuse="0.4 0.4 0.4"/>
     <geom name="floor" type="plane" size="3 3 0.1" rgba="0.35 0.38 0.42 1" {_WORLD}/>
     <body name="view_target" pos="0.55 0 0.55"/>
     <camera name="third_person" pos="0.35 1.45 1.35" mode="targetbody" target="view_target" fovy="50"/>
@@ -130,6 +131,7 @@ def scene_xml(robot: str, task: str) -> str:
 </mujoco>"""
 
 
-def build_model(robot: str, task: str) -> mujoco.MjModel:
-    """Compile the scene of ``robot`` in ``task``."""
-    return mujoco.MjModel.from_xml_string(scene_xml(robot, task))
+def build_model(robot: str, task: str, pretty: bool = False) -> mujoco.MjModel:
+    """Compile the scene of ``robot`` in ``task`` (``pretty``: shadows and 4x multisampling,
+    slower to render; the default renders neither)."""
+    return mujoco.MjModel.from_xml_string(scene_xml(robot, task, pretty))

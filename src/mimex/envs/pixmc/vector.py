@@ -33,11 +33,12 @@ class PixmcVecEnv:
     """``num_envs`` copies of ``robot``/``task``; env i is seeded ``seed + i``."""
 
     def __init__(self, robot: str, task: str, num_envs: int, reward: str = "sparse",
-                 obs: str = "state", seed: int | None = None, image_size: int = 64):
+                 obs: str = "state", seed: int | None = None, image_size: int = 64,
+                 pretty: bool = False):
         if num_envs < 1:
             raise ValueError(f"num_envs must be >= 1, got {num_envs}")
         self.num_envs = num_envs
-        self.model = scene.build_model(robot, task)
+        self.model = scene.build_model(robot, task, pretty)
         self.envs = [PixmcEnv(robot, task, reward=reward, obs=obs, image_size=image_size,
                               seed=None if seed is None else seed + i, model=self.model)
                      for i in range(num_envs)]
