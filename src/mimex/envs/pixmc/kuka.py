@@ -5,7 +5,7 @@ joint axes z, y, z, -y, z, y, z and limits +-170/120/170/120/170/120/175 deg; th
 is scaled by ``KUKA_SCALE`` (0.9) as in the original. Hand: palm 0.041 x 0.113 x 0.095 m;
 index / middle / ring fingers 0.0435 m apart with an abduction joint and three flexion joints
 (links 0.054, 0.0384, 0.0267 m); an opposing thumb on a metacarpal in front of the palm
-(rotation, abduction, two flexions). Fingers curl toward the palm's +x (the grasp side); the thumb curls toward -x.
+(a rotation about the finger axis, then three flexions). Fingers curl toward the palm's +x (the grasp side); the thumb curls toward -x.
 """
 
 from __future__ import annotations

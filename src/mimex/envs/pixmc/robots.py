@@ -25,7 +25,6 @@ import numpy as np
 ROBOT_BASE_POS = (1.0, 0.0, 0.0)
 ARM_KP, ARM_KV = 400.0, 80.0
 FRANKA_FINGER_KP, FRANKA_FINGER_KV = 1000.0, 50.0
-KUKA_SCALE = 0.9
 
 _ROBOT_GEOM = 'contype="2" conaffinity="1" condim="4" friction="1.5 0.01 0.001"'
 # Arm links: plain frictional contacts (torsional friction on capsule-edge contacts with

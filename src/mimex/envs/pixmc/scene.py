@@ -54,7 +54,7 @@ def _cube(size: float) -> str:
 
 
 def _cabinet() -> str:
-    """A cabinet body (mocap-free, repositioned through its base body pos) with a sliding drawer.
+    """A mocap cabinet body (reset moves it through ``mocap_pos``) with a sliding drawer.
 
     The drawer body origin sits at the cabinet centre in x; its handle point is
     ``HANDLE_OFFSET`` in front (+x) of it, like the original's drawer_top + (0.305, 0, 0.01).
