@@ -2,7 +2,7 @@
 
 The fast subset (default run): check_env on every task with state obs, two pixel tasks,
 hand-computed dense rewards, success bookkeeping, scripted Reach, the vectorised env.
-Longer sweeps are in test_pixmc_slow.py (marked slow).
+The sweeps over every (task, reward, obs) combination are in test_pixmc_sweeps.py.
 """
 
 from __future__ import annotations
