@@ -1,5 +1,7 @@
-"""Learning signal (slow): on the default toy/Corridor, PPO+MIMEx finds the distant reward
-within 60k steps on far more seeds than PPO with action noise alone.
+"""Learning signals (slow).
+
+On the default toy/Corridor, PPO+MIMEx finds the distant reward within 60k steps on far more
+seeds than PPO with action noise alone; PPO learns dense PixMC FrankaReach from state.
 
 Runs the `demo` preset (the `make run` job) as it is, so it also guards the demo. CPU runs are
 bit-reproducible per seed, so the outcome is fixed for a given torch build. Measured
@@ -35,3 +37,20 @@ def test_mimex_finds_the_distant_reward_far_more_often_than_action_noise(tmp_pat
     mimex = sum(_found_goal(tmp_path, "mimex", s) for s in SEEDS)
     none = sum(_found_goal(tmp_path, "none", s) for s in SEEDS)
     assert mimex >= 3 and none <= 1, f"goal found: mimex {mimex}/4 seeds, none {none}/4"
+
+
+def test_ppo_learns_dense_franka_reach_from_state(tmp_path):
+    """The PixMC pipeline is learnable end to end: PPO with the paper's PixMC settings, no
+    bonus, on dense FrankaReach with state observations, goes from no success to most episodes
+    succeeding in 80k steps (measured 2026-11-25: return 7 -> 205, success 0 -> 1.0 at the last
+    log point; 1 to 3 minutes on 2 cores)."""
+    run_dir = tmp_path / "reach"
+    cfg = resolve_config("pixmc", {"env.obs": "state", "env.reward": "dense", "explore.name": "none",
+                                   "steps": 80_000, "run_dir": str(run_dir), "progress": False,
+                                   "tensorboard": False}, [])
+    train(cfg)
+    rows = [r for r in read_metrics(run_dir) if "charts/success_rate" in r]
+    first, last = rows[:5], rows[-5:]
+    assert max(r["charts/success_rate"] for r in first) == 0.0
+    assert sum(r["charts/success_rate"] for r in last) / len(last) >= 0.5, last
+    assert last[-1]["charts/episodic_return"] > 5 * first[0]["charts/episodic_return"]
