@@ -33,7 +33,7 @@ test-slow: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_explorers.py --markdown
-	$(PY) benchmarks/bench_training.py --markdown
+	$(PY) benchmarks/bench_training.py --pixel-env pixmc/FrankaReach --pixel-obs pixels+state --markdown
 	$(PY) benchmarks/bench_pixmc.py
 
 lint: $(STAMP)

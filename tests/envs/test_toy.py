@@ -55,3 +55,24 @@ def test_default_corridor_is_hard_for_an_untrained_policy():
     hard = random_success_rate(False, CORRIDOR_LENGTH, CORRIDOR_HORIZON, 100_000, "gaussian")
     easy = random_success_rate(False, 20, CORRIDOR_HORIZON, 100_000, "gaussian")
     assert hard < 1e-4 and easy > 3e-3
+
+
+def test_vectorised_difficulty_estimate_matches_the_environment():
+    """``random_success_rate`` simulates LineWorld's dynamics: on a short corridor its estimate
+    agrees with episodes of the real env under the same (uniform) policy."""
+    from mimex.envs.toy import random_success_rate
+
+    length, horizon, episodes = 6, 60, 1500
+    env = make_env("toy/Corridor", seed=0, length=length, horizon=horizon)
+    env.action_space.seed(0)
+    wins = 0
+    for ep in range(episodes):
+        env.reset(seed=ep)
+        while True:
+            _, _, term, trunc, info = env.step(env.action_space.sample())
+            if term or trunc:
+                wins += info["success"]
+                break
+    simulated = random_success_rate(False, length, horizon, 200_000, "uniform")
+    assert 0.1 < simulated < 0.9  # a rate both estimates resolve
+    assert abs(wins / episodes - simulated) < 0.04, (wins / episodes, simulated)  # 3.4 sigma

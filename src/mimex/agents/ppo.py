@@ -10,7 +10,6 @@ GAE; bootstrap time-limit truncations with ``V(o_final)`` (never true terminals)
 
 from __future__ import annotations
 
-import copy
 import math
 from typing import Any
 
@@ -26,7 +25,7 @@ from mimex.agents.schedules import parse_schedule
 from mimex.config.schema import RunConfig
 from mimex.errors import ConfigError
 from mimex.explore import SequenceTracker, make_explorer
-from mimex.nets.optim import adam
+from mimex.nets.optim import adam, load_optimizer_state
 from mimex.run.vector import VecEnv
 
 
@@ -244,7 +243,7 @@ class PPOAgent:
 
     def load_state_dict(self, sd: dict[str, Any]) -> None:
         self.net.load_state_dict(sd["net"])
-        self.optimizer.load_state_dict(copy.deepcopy(sd["optimizer"]))  # never share Adam buffers
+        load_optimizer_state(self.optimizer, sd["optimizer"])  # copies: never share Adam moments
         self.pipeline.load_state_dict(sd["pipeline"])
         if self.explorer is not None:
             self.explorer.load_state_dict(sd["explorer"])

@@ -2,16 +2,17 @@
 
 MuJoCo reads ``MUJOCO_GL`` once, at import. Without a display, its default (GLFW) cannot
 render, so the MuJoCo-based suites call :func:`choose_gl` first: a value the user set is
-kept; otherwise EGL (GPU or Mesa, fast) when ``libEGL`` can be found, else OSMesa (pure
-software, slower). ``PYOPENGL_PLATFORM`` follows, as dm_control needs it to match.
+kept; otherwise EGL (GPU or Mesa, fast) when ``libEGL`` can be found, else GLFW on a desktop
+(``DISPLAY`` set), else OSMesa (pure software, slower). ``PYOPENGL_PLATFORM`` follows for
+EGL and OSMesa, as dm_control needs it to match. Finding ``libEGL`` does not prove that an
+EGL display opens (a container without a GPU driver or Mesa's EGL): if rendering then fails
+at the first frame, set ``MUJOCO_GL=osmesa``.
 """
 
 from __future__ import annotations
 
 import ctypes.util
 import os
-
-GL_BACKENDS = ("egl", "osmesa", "glfw")
 
 
 def choose_gl() -> str:

@@ -10,7 +10,6 @@ use a squared-error inverse loss; discrete actions (int64) a cross-entropy loss.
 
 from __future__ import annotations
 
-import copy
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -21,7 +20,7 @@ from torch import nn
 from mimex import errors
 from mimex.config.fields import check, opt
 from mimex.explore.base import RewardScaler, check_actions, check_obs_seq, check_pad_mask
-from mimex.nets.optim import adam
+from mimex.nets.optim import adam, load_optimizer_state
 
 
 @dataclass
@@ -142,6 +141,6 @@ class ICMExplorer:
                 f"state dict has action_dim={sd.get('action_dim')}, this explorer has {self.action_dim}"
             )
         self.model.load_state_dict(sd["model"])
-        self.optimizer.load_state_dict(copy.deepcopy(sd["optimizer"]))  # no shared moments
+        load_optimizer_state(self.optimizer, sd["optimizer"])  # copies: never share Adam moments
         self.scaler.load_state_dict(sd["scaler"])
         self.n_updates = int(sd["n_updates"])

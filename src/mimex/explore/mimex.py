@@ -8,7 +8,6 @@ forward pass, averages the K errors per sequence, and takes one optimiser step.
 
 from __future__ import annotations
 
-import copy
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -25,7 +24,7 @@ from mimex.explore.masking import (
     time_mask_counts,
 )
 from mimex.explore.mimex_model import FeatureMAE, TimeMAE, masked_sequence_error
-from mimex.nets.optim import adam
+from mimex.nets.optim import adam, load_optimizer_state
 
 # Model sizes: "default" is the paper's (encoder 128/4/4, decoder 64/1/2); "large" doubles
 # the decoder's width, depth and heads (paper Fig. 6, official README).
@@ -210,7 +209,7 @@ class MIMExExplorer:
                 f"has {self.config.architecture()}"
             )
         self.model.load_state_dict(sd["model"])
-        self.optimizer.load_state_dict(copy.deepcopy(sd["optimizer"]))  # no shared moments
+        load_optimizer_state(self.optimizer, sd["optimizer"])  # copies: never share Adam moments
         self.scaler.load_state_dict(sd["scaler"])
         self.n_updates = int(sd["n_updates"])
         self.generator.set_state(sd["generator"].cpu())

@@ -8,7 +8,6 @@ scores its newest step ``obs_seq[:, -1]``.
 
 from __future__ import annotations
 
-import copy
 import math
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -19,7 +18,7 @@ from torch import nn
 from mimex.config.fields import check, opt
 from mimex.explore.base import RewardScaler, check_obs_seq
 from mimex.explore.normalize import RunningMeanStd
-from mimex.nets.optim import adam
+from mimex.nets.optim import adam, load_optimizer_state
 
 
 @dataclass
@@ -128,7 +127,7 @@ class RNDExplorer:
         check_state_matches(self, sd, ("output_dim", "hidden_dim"))
         self.target.load_state_dict(sd["target"])
         self.predictor.load_state_dict(sd["predictor"])
-        self.optimizer.load_state_dict(copy.deepcopy(sd["optimizer"]))  # no shared moments
+        load_optimizer_state(self.optimizer, sd["optimizer"])  # copies: never share Adam moments
         self.obs_stats.load_state_dict(sd["obs_stats"])
         self.scaler.load_state_dict(sd["scaler"])
         self.n_updates = int(sd["n_updates"])

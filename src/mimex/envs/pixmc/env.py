@@ -66,7 +66,7 @@ class PixmcEnv(gym.Env):
     "move"}, ``reward`` in {"dense", "sparse", "sparser"}, ``obs`` in {"state", "pixels",
     "pixels+state"}, ``image_size`` (pixels, <= 224), ``pretty`` (shadows and multisampling,
     slower; off by default). ``model`` lets several envs share one compiled model (the
-    vectorised env does)."""
+    vectorised env does); ``pretty`` is then the model's (set it in ``scene.build_model``)."""
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 60}
 
