@@ -5,7 +5,9 @@ seeds than PPO with action noise alone; PPO learns dense PixMC FrankaReach from 
 
 Runs the `demo` preset (the `make run` job) as it is, so it also guards the demo. CPU runs are
 bit-reproducible per seed, so the outcome is fixed for a given torch build. Measured
-2026-11-25: MIMEx found the goal on 4/4 seeds, none on 0/4 (about 3 minutes on 2 cores).
+2026-11-25 with fused Adam: MIMEx first reached the goal at 10k-31k steps on 4/4 seeds and
+succeeded in every episode of the last 5 iterations; none never reached it (0/4); about 2
+minutes on 2 cores.
 Run with ``make test-slow`` or ``pytest -m slow tests/run/test_learning_slow.py``.
 """
 
