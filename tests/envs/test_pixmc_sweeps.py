@@ -18,7 +18,7 @@ ROBOTS = {"Franka": "franka", "Kuka": "kuka"}
 TASKS = {"Reach": "reach", "Cabinet": "cabinet", "Pick": "pick", "Move": "move"}
 NAMES = [f"pixmc/{r}{t}" for r in ROBOTS for t in TASKS]
 # Oracle successes out of 10 seeds measured 10/10/10/9 (Franka Reach/Cabinet/Pick/Move) and
-# 10/10/9/5 (Kuka); the thresholds leave a margin of one or two.
+# 10/10/9/6 (Kuka; remeasured 2026-11-25); the thresholds leave a margin of one or two.
 MIN_ORACLE_SUCCESS = {("franka", "reach"): 10, ("franka", "cabinet"): 8, ("franka", "pick"): 8,
                       ("franka", "move"): 8, ("kuka", "reach"): 10, ("kuka", "cabinet"): 8,
                       ("kuka", "pick"): 8, ("kuka", "move"): 4}
