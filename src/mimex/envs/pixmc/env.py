@@ -267,6 +267,38 @@ class PixmcEnv(gym.Env):
         mujoco.mj_step(self.model, self.data, nstep=scene.SUBSTEPS)
         return a
 
+    # ------------------------------------------------------------------ snapshots (exact resume)
+    _SIM_STATE = mujoco.mjtState.mjSTATE_INTEGRATION
+
+    def get_state(self) -> dict[str, Any]:
+        """Everything the next steps depend on: MuJoCo's integration state (time, positions,
+        velocities, controls, mocap poses, warm start), the joint targets, step and success
+        counters and the reset RNG. Plain arrays and numbers (checkpoint-safe)."""
+        sim = np.empty(mujoco.mj_stateSize(self.model, self._SIM_STATE))
+        mujoco.mj_getState(self.model, self.data, sim, self._SIM_STATE)
+        return {"sim": sim, "targets": self._targets.copy(), "steps": self._steps,
+                "count": self._count, "success": self._success,
+                "badqacc": int(self.data.warning[mujoco.mjtWarning.mjWARN_BADQACC].number),
+                "rng": self.np_random.bit_generator.state}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Restore what :meth:`get_state` returned (same robot and task)."""
+        sim = np.asarray(state["sim"], dtype=np.float64)
+        expected = mujoco.mj_stateSize(self.model, self._SIM_STATE)
+        if sim.shape != (expected,):
+            raise ValueError(f"PixMC snapshot holds {sim.size} simulator numbers, this "
+                             f"{self.robot} {self.task} model needs {expected}: it was saved "
+                             "from another task")
+        mujoco.mj_resetData(self.model, self.data)
+        mujoco.mj_setState(self.model, self.data, sim, self._SIM_STATE)
+        mujoco.mj_forward(self.model, self.data)
+        self.data.warning[mujoco.mjtWarning.mjWARN_BADQACC].number = int(state["badqacc"])
+        self._targets = np.asarray(state["targets"], dtype=np.float64).copy()
+        self._steps, self._count = int(state["steps"]), int(state["count"])
+        self._success = bool(state["success"])
+        self._pending_seed = None
+        self.np_random.bit_generator.state = state["rng"]
+
     def unstable(self) -> bool:
         """True when MuJoCo flagged a diverging acceleration this episode (it then resets the
         state by itself); the env ends the episode rather than continue from that state."""
