@@ -130,3 +130,20 @@ def test_pixmc_pixel_run_resumes_exactly(tiny_config):
     resumed = train(tiny_config(name="resumed", steps=128, **env))
     assert resumed["step"] == 128
     assert _strip_timing(read_metrics(resumed["run_dir"])) == _strip_timing(read_metrics(straight["run_dir"]))
+
+
+def test_checkpoint_for_other_observation_shapes_is_a_clear_error(tiny_config):
+    """A checkpoint whose policy inputs no longer match the env (e.g. the task changed between
+    versions) names both shapes instead of failing inside torch."""
+    from mimex.agents.ppo import PPOAgent
+
+    cfg = tiny_config(name="shapes", explore="none")
+    envs = make_vec_env(cfg)
+    agent = PPOAgent(cfg, envs, torch.device("cpu"))
+    agent.start(envs)
+    sd = agent.state_dict()
+    key = next(iter(sd["policy_in"]))
+    sd["policy_in"][key] = torch.zeros(*sd["policy_in"][key].shape[:-1], sd["policy_in"][key].shape[-1] + 3)
+    with pytest.raises(CheckpointError, match=r"written for per-step policy inputs .* now gives"):
+        agent.load_state_dict(sd)
+    envs.close()

@@ -23,7 +23,7 @@ from mimex.agents.networks import ActorCritic
 from mimex.agents.observations import ObsPipeline
 from mimex.agents.schedules import parse_schedule
 from mimex.config.schema import RunConfig
-from mimex.errors import ConfigError
+from mimex.errors import CheckpointError, ConfigError
 from mimex.explore import SequenceTracker, make_explorer
 from mimex.nets.optim import adam, load_optimizer_state
 from mimex.run.vector import VecEnv
@@ -242,7 +242,20 @@ class PPOAgent:
         }
 
     def load_state_dict(self, sd: dict[str, Any]) -> None:
-        self.net.load_state_dict(sd["net"])
+        """Restore :meth:`state_dict`; a checkpoint whose shapes do not fit is a CheckpointError."""
+        saved = {k: tuple(v.shape[1:]) for k, v in sd["policy_in"].items()}
+        now = {k: tuple(v) for k, v in self.pipeline.policy_shapes.items()}
+        if saved != now:
+            raise CheckpointError(
+                f"the checkpoint was written for per-step policy inputs {saved}, but the "
+                f"environment now gives {now}: the task's observations changed since (another "
+                "mimex version or env options). Train into a new run directory.")
+        try:
+            self.net.load_state_dict(sd["net"])
+        except RuntimeError as err:
+            first = str(err).strip().splitlines()[1:3]
+            raise CheckpointError("the checkpoint's policy network does not fit this "
+                                  f"configuration: {' '.join(x.strip() for x in first)}") from None
         load_optimizer_state(self.optimizer, sd["optimizer"])  # copies: never share Adam moments
         self.pipeline.load_state_dict(sd["pipeline"])
         if self.explorer is not None:
