@@ -147,3 +147,14 @@ def test_checkpoint_for_other_observation_shapes_is_a_clear_error(tiny_config):
     with pytest.raises(CheckpointError, match=r"written for per-step policy inputs .* now gives"):
         agent.load_state_dict(sd)
     envs.close()
+
+
+def test_success_milestones_from_metric_rows():
+    from mimex.run.train import success_milestones
+
+    rows = [{"step": 64, "charts/step_success_rate": 0.0},
+            {"step": 128, "charts/step_success_rate": 0.0, "charts/success_rate": 0.0},
+            {"step": 192, "charts/step_success_rate": 0.01, "charts/success_rate": 0.25},
+            {"step": 256, "charts/success_rate": 0.5}, {"step": 320, "charts/success_rate": 0.3}]
+    assert success_milestones(rows) == {"first_success_step": 192, "best_success_rate": 0.5}
+    assert success_milestones(rows[:2]) == {"first_success_step": None, "best_success_rate": 0.0}

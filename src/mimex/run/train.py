@@ -31,7 +31,7 @@ from mimex.run.checkpoint import (
     save_checkpoint,
     set_rng_states,
 )
-from mimex.run.logger import MetricsLogger
+from mimex.run.logger import MetricsLogger, read_metrics
 from mimex.run.progress import Progress
 from mimex.run.vector import VecEnv
 
@@ -100,6 +100,18 @@ class _StopFlag:
     def __exit__(self, *exc: Any) -> None:
         for s, h in self._old.items():
             signal.signal(s, h)
+
+
+def success_milestones(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """When the run first succeeded and its best episode success rate, from ``metrics.jsonl``
+    rows (the numbers a hard-exploration study reports): ``first_success_step`` is the
+    ``step`` of the first row whose ``charts/step_success_rate`` or ``charts/success_rate``
+    is above 0 (None if never); ``best_success_rate`` the highest ``charts/success_rate``."""
+    first = next((r["step"] for r in rows
+                  if r.get("charts/step_success_rate", 0) > 0 or r.get("charts/success_rate", 0) > 0),
+                 None)
+    best = max((r["charts/success_rate"] for r in rows if "charts/success_rate" in r), default=0.0)
+    return {"first_success_step": first, "best_success_rate": best}
 
 
 def train(cfg: RunConfig) -> dict[str, Any]:
@@ -177,6 +189,7 @@ def train(cfg: RunConfig) -> dict[str, Any]:
     summary = {"step": agent.global_step, "iterations": agent.iteration,
                "wall_clock_s": elapsed, "env": cfg.env.name, "explore": cfg.explore.name,
                "seed": cfg.seed, **{k: last[k] for k in final_keys},
+               **success_milestones(read_metrics(run_dir)),
                **peak_memory_mib(device), "run_dir": str(run_dir)}
     tmp = run_dir / "summary.json.tmp"
     tmp.write_text(json.dumps(summary, indent=2), encoding="utf-8")
