@@ -253,9 +253,7 @@ class PPOAgent:
         try:
             self.net.load_state_dict(sd["net"])
         except RuntimeError as err:
-            first = str(err).strip().splitlines()[1:3]
-            raise CheckpointError("the checkpoint's policy network does not fit this "
-                                  f"configuration: {' '.join(x.strip() for x in first)}") from None
+            raise CheckpointError(f"the checkpoint's policy network does not fit this configuration: {err}") from None
         load_optimizer_state(self.optimizer, sd["optimizer"])  # copies: never share Adam moments
         self.pipeline.load_state_dict(sd["pipeline"])
         if self.explorer is not None:

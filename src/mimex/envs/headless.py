@@ -19,10 +19,10 @@ def choose_gl() -> str:
     """Set ``MUJOCO_GL`` (and ``PYOPENGL_PLATFORM``) if unset; returns the back end in use."""
     backend = os.environ.get("MUJOCO_GL")
     if backend is None:
-        if os.environ.get("DISPLAY") and not ctypes.util.find_library("EGL"):
-            backend = "glfw"
+        if ctypes.util.find_library("EGL"):
+            backend = "egl"
         else:
-            backend = "egl" if ctypes.util.find_library("EGL") else "osmesa"
+            backend = "glfw" if os.environ.get("DISPLAY") else "osmesa"
         os.environ["MUJOCO_GL"] = backend
     if backend in ("egl", "osmesa"):
         os.environ.setdefault("PYOPENGL_PLATFORM", backend)

@@ -47,9 +47,7 @@ def load_optimizer_state(optimizer: torch.optim.Optimizer, state: dict[str, Any]
     also makes PyTorch put the ``step`` counters where that kernel wants them.
     """
     state = copy.deepcopy(state)
-    current = [g.get("fused") for g in optimizer.param_groups]
-    if len(current) == len(state.get("param_groups", [])):
-        for group, fused in zip(state["param_groups"], current, strict=True):
-            if "fused" in group or fused is not None:
-                group["fused"] = fused
+    # a group-count mismatch is left to load_state_dict, which names it
+    for saved, group in zip(state.get("param_groups", []), optimizer.param_groups, strict=False):
+        saved["fused"] = group.get("fused")
     optimizer.load_state_dict(state)

@@ -43,11 +43,12 @@ def _close_open_renderers() -> None:
         renderer.close()
 
 
-def track_renderer(renderer: mujoco.Renderer) -> mujoco.Renderer:
-    """Register ``renderer`` to be closed at exit if its owner never closes it."""
-    if not _OPEN_RENDERERS and not getattr(track_renderer, "hooked", False):
-        atexit.register(_close_open_renderers)  # after the GL back end registered its own
-        track_renderer.hooked = True
+def open_renderer(model: mujoco.MjModel, size: int) -> mujoco.Renderer:
+    """A ``size`` x ``size`` offscreen renderer, closed at exit if its owner never closes it."""
+    renderer = mujoco.Renderer(model, size, size)
+    if not _OPEN_RENDERERS:  # (re-)register after the GL back end registered its own hook
+        atexit.unregister(_close_open_renderers)
+        atexit.register(_close_open_renderers)
     _OPEN_RENDERERS.add(renderer)
     return renderer
 
@@ -166,8 +167,7 @@ class PixmcEnv(gym.Env):
         """RGB uint8 [H, W, 3] from ``camera`` with this env's (or the given) renderer."""
         if renderer is None:
             if self._renderer is None:
-                self._renderer = track_renderer(
-                    mujoco.Renderer(self.model, self.image_size, self.image_size))
+                self._renderer = open_renderer(self.model, self.image_size)
             renderer = self._renderer
         renderer.update_scene(self.data, camera=camera)
         return renderer.render()

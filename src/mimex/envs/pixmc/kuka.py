@@ -60,13 +60,13 @@ def _finger_chain(name: str, limits, first_axis: str, flex_axis: str) -> str:
     tip = _s(LINKS[2] + 0.005)
     return f"""
       <body name="{name}_link_0" gravcomp="1">{inert}{j[0]}
-        {_cap(0, 0.0164, r, _DARK_RGBA, True)}
+        {_cap(0, 0.0164, r, _DARK_RGBA, hand=True)}
         <body name="{name}_link_1" pos="0 0 {_s(0.0164)}" gravcomp="1">{inert}{j[1]}
-          {_cap(0, LINKS[0], r, _DARK_RGBA, True)}
+          {_cap(0, LINKS[0], r, _DARK_RGBA, hand=True)}
           <body name="{name}_link_2" pos="0 0 {_s(LINKS[0])}" gravcomp="1">{inert}{j[2]}
-            {_cap(0, LINKS[1], r, _DARK_RGBA, True)}
+            {_cap(0, LINKS[1], r, _DARK_RGBA, hand=True)}
             <body name="{name}_link_3" pos="0 0 {_s(LINKS[1])}" gravcomp="1">{inert}{j[3]}
-              {_cap(0, LINKS[2], r, "0.95 0.95 0.95 1", True)}
+              {_cap(0, LINKS[2], r, "0.95 0.95 0.95 1", hand=True)}
               <site name="{name}_grasp" pos="0 0 {tip}" size="0.005" group="4"/>
             </body>
           </body>

@@ -16,11 +16,10 @@ from __future__ import annotations
 from typing import Any
 
 import gymnasium as gym
-import mujoco
 import numpy as np
 
 from mimex.envs.pixmc import scene
-from mimex.envs.pixmc.env import PixmcEnv, track_renderer
+from mimex.envs.pixmc.env import PixmcEnv, open_renderer
 
 
 def _stack(obs_list: list) -> Any:
@@ -46,10 +45,7 @@ class PixmcVecEnv:
         self.single_action_space = self.envs[0].action_space
         self.action_space = gym.spaces.Box(-1.0, 1.0, (num_envs, *self.single_action_space.shape),
                                            np.float32)
-        self._renderer = (mujoco.Renderer(self.model, image_size, image_size)
-                          if obs != "state" else None)
-        if self._renderer is not None:
-            track_renderer(self._renderer)
+        self._renderer = open_renderer(self.model, image_size) if obs != "state" else None
 
     def reset(self, seed: int | None = None):
         """Reset all envs (env i with ``seed + i`` when a seed is given)."""
