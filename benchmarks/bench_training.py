@@ -11,11 +11,13 @@ Usage::
     python benchmarks/bench_training.py                       # both tasks, ~5 minutes
     python benchmarks/bench_training.py --quick               # smoke run
     python benchmarks/bench_training.py --markdown --out results.json
+    python benchmarks/bench_training.py --profile "mimex nm1"   # cProfile of 5 pixel-task iterations
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import os
 import statistics
@@ -69,6 +71,21 @@ def bench_task(env: str, obs: str, rounds: int, num_envs: int, num_steps: int, d
                 "wall_clock_overhead_pct": 100.0 * (sps["none"] / s - 1.0)} for v, s in sps.items()}
 
 
+def profile(env: str, obs: str, variant: str, num_envs: int, num_steps: int, device: str) -> None:
+    """cProfile of 5 iterations of one configuration (after a warm-up one), top 25 by time."""
+    import pstats
+
+    agent, envs = build(env, obs, variant, num_envs, num_steps, device)
+    agent.iterate(envs)
+    prof = cProfile.Profile()
+    prof.enable()
+    for _ in range(5):
+        agent.iterate(envs)
+    prof.disable()
+    envs.close()
+    pstats.Stats(prof).sort_stats("cumulative").print_stats(25)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--state-env", default="toy/Corridor")
@@ -84,8 +101,12 @@ def main() -> None:
     ap.add_argument("--skip-pixels", action="store_true")
     ap.add_argument("--markdown", action="store_true")
     ap.add_argument("--out")
+    ap.add_argument("--profile", choices=list(VARIANTS), help="profile this variant on the pixel task instead")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
+    if a.profile:
+        profile(a.pixel_env, a.pixel_obs, a.profile, a.num_envs, a.pixel_num_steps, a.device)
+        return
     if a.quick:
         a.rounds, a.num_envs, a.num_steps, a.pixel_num_steps = 2, 4, 16, 8
     tasks = [(a.state_env, "state", a.num_steps)]
