@@ -79,9 +79,10 @@ def test_rnd_reward_falls_with_visitation():
     assert ex.reward(elsewhere(256)).mean() > 5 * ex.reward(visited(256)).mean()
 
 
-def test_rnd_normalises_inputs_and_rewards():
-    """Inputs are standardised by running statistics and rewards divided by their running std."""
-    ex = make_explorer("rnd", input_dim=4, seed=0)
+def test_rnd_normalises_inputs_and_per_step_rewards():
+    """Inputs are standardised by running statistics; reward_norm='step' divides rewards by
+    their running std."""
+    ex = make_explorer("rnd", input_dim=4, seed=0, reward_norm="step")
     x = torch.randn(512, 1, 4) * 1000 + 50
     r = ex.reward(x, update=True)
     assert torch.isfinite(r).all()

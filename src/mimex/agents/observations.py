@@ -6,9 +6,15 @@ The pipeline is the one place that knows what an observation holds:
 * images either go through a trainable CNN inside the policy (``encoder="cnn"``; the uint8
   image is stored), or through a frozen encoder here (``encoder="frozen"``; only its
   features are stored, so PPO epochs never re-run it: the MVP set-up of the paper);
-* the explorer's embedding of a step is the normalised state, the frozen image feature,
-  or both concatenated (``pixels+state``); with a trainable CNN, a separate frozen random
-  encoder provides it.
+* frozen image features are standardised over their entries, one vector at a time
+  (``ppo.feature_norm="standardize"``: a fixed map with no learned or running statistics), so
+  they are O(1) like the paper's ViT features and a bonus weight such as 0.05 means what it
+  meant there (raw random-CNN features vary with a std of about 0.1 and give a MIMEx error
+  about 50x smaller);
+* the explorer's embedding of a step (``explore.input``) is the frozen image feature
+  (``features``, the paper's PixMC setting and the default with pixels), the state vector
+  (``state``, the default without pixels), or both concatenated (``features+state``); with a
+  trainable CNN, a separate frozen random encoder provides the features.
 """
 
 from __future__ import annotations
@@ -19,7 +25,10 @@ import gymnasium as gym
 import numpy as np
 import torch
 
+import torch.nn.functional as F
+
 from mimex.config.schema import PPOConfig
+from mimex.errors import ConfigError
 from mimex.explore.normalize import RunningMeanStd
 from mimex.nets.encoders import FrozenEncoder
 
@@ -42,9 +51,10 @@ class ObsPipeline:
     """
 
     def __init__(self, space: gym.Space, cfg: PPOConfig, seed: int, device: torch.device,
-                 default_encoder: str = "frozen") -> None:
+                 default_encoder: str = "frozen", explore_input: str = "auto") -> None:
         self.device = device
         self.norm_obs = cfg.norm_obs
+        self.feature_norm = cfg.feature_norm
         image, state = _split(space)
         self.has_image, self.has_state = image is not None, state is not None
         encoder = cfg.encoder if cfg.encoder != "auto" else default_encoder
@@ -52,18 +62,21 @@ class ObsPipeline:
         self.state_stats = RunningMeanStd(state.shape, device=device) if state is not None else None
         self.policy_shapes: dict[str, tuple[int, ...]] = {}
         self.frozen: FrozenEncoder | None = None
+        self.explore_input = resolve_explore_input(explore_input, self.has_image, self.has_state)
         explore_dim = 0
         if image is not None:
             c, h, w = image.shape
             self.frozen = FrozenEncoder(c, (h, w), cfg.feature_dim, seed=seed + 7919).to(device)
-            explore_dim += cfg.feature_dim
             if self.encoder_kind == "frozen":
                 self.policy_shapes["feat"] = (cfg.feature_dim,)
             else:
                 self.policy_shapes["image"] = tuple(image.shape)
+            if "features" in self.explore_input:
+                explore_dim += cfg.feature_dim
         if state is not None:
             self.policy_shapes["vec"] = tuple(state.shape)
-            explore_dim += int(np.prod(state.shape))
+            if "state" in self.explore_input:
+                explore_dim += int(np.prod(state.shape))
         self.explore_dim = explore_dim
 
     def _parts(self, obs: Any) -> tuple[torch.Tensor | None, torch.Tensor | None]:
@@ -87,7 +100,10 @@ class ObsPipeline:
         feats = []
         if img is not None:
             f = self.frozen(img)
-            feats.append(f)
+            if self.feature_norm == "standardize":
+                f = F.layer_norm(f, f.shape[-1:])
+            if "features" in self.explore_input:
+                feats.append(f)
             if "feat" in self.policy_shapes:
                 policy["feat"] = f
             else:
@@ -99,7 +115,8 @@ class ObsPipeline:
                     self.state_stats.update(st)
                 st = ((st - self.state_stats.mean.float()) / self.state_stats.std.float()).clamp(-5, 5)
             policy["vec"] = st
-            feats.append(st.flatten(1))
+            if "state" in self.explore_input:
+                feats.append(st.flatten(1))
         return policy, torch.cat(feats, dim=1)
 
     def state_dict(self) -> dict[str, Any]:
@@ -115,3 +132,19 @@ class ObsPipeline:
             self.state_stats.load_state_dict(sd["state_stats"])
         if self.frozen is not None:
             self.frozen.load_state_dict(sd["frozen"])
+
+
+def resolve_explore_input(kind: str, has_image: bool, has_state: bool) -> str:
+    """``explore.input`` made concrete for an observation layout: ``auto`` is ``features``
+    with images (the paper: MIMEx, ICM and RND see the image feature only) and ``state``
+    without; a kind the observations cannot give is a ConfigError."""
+    if kind == "auto":
+        return "features" if has_image else "state"
+    missing = [part for part, present in (("features", has_image), ("state", has_state))
+               if part in kind.split("+") and not present]
+    if missing:
+        have = " and ".join(n for n, p in (("images", has_image), ("a state vector", has_state)) if p)
+        raise ConfigError(
+            f"explore.input={kind!r} needs {' and '.join(missing)}, but the observations hold "
+            f"{have} only: use explore.input=auto, or another env.obs")
+    return kind

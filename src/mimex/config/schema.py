@@ -19,6 +19,11 @@ AGENTS = ("ppo", "drqv2")
 EXPLORERS = ("mimex", "icm", "rnd", "none")
 LR_SCHEDULES = ("constant", "linear", "cos")
 ENCODERS = ("auto", "mlp", "cnn", "frozen")
+SAMPLERS = ("shuffle", "sequential")
+ADV_NORMS = ("minibatch", "batch", "off")
+VALUE_LOSSES = ("half_mse", "mse")
+EXPLORE_INPUTS = ("auto", "features", "state", "features+state")
+FEATURE_NORMS = ("standardize", "none")
 
 
 @dataclass
@@ -27,7 +32,7 @@ class EnvConfig:
 
     name: str = opt("toy/Corridor", "registered task name (see `mimex check-env --list`)")
     reward: str | None = opt(None, "reward level (pixmc: dense, sparse, sparser); None = the task's default")
-    obs: str = opt("state", "observation kind: state, pixels or pixels+state")
+    obs: str | None = opt(None, "observation kind: state, pixels or pixels+state; None = the task's default (pixmc: pixels+state; state is privileged: it holds goal and object positions)")
     num_envs: int = opt(8, "environments stepped in parallel")
     options: dict = opt({}, "task keyword options, e.g. {\"length\": 20}")
 
@@ -51,18 +56,29 @@ class PPOConfig:
     clip_value_loss: bool = opt(False, "clip the value update like the policy ratio")
     ent_coef: float = opt(0.0, "entropy bonus weight")
     max_grad_norm: float = opt(0.5, "gradient norm clip")
-    norm_adv: bool = opt(True, "standardise advantages per minibatch")
+    norm_adv: str = opt("minibatch", "standardise advantages per 'minibatch' (CleanRL), over the whole 'batch' once (MVP, the paper's code), or 'off'")
+    sampler: str = opt("shuffle", "minibatches: 'shuffle' (random samples each epoch) or 'sequential' (consecutive rollout steps x all envs, the same split every epoch: MVP)")
+    value_loss: str = opt("half_mse", "'half_mse' = 0.5 * (V - R)^2 (CleanRL, SB3) or 'mse' = (V - R)^2 (MVP: its value_loss_coef 2 multiplies this)")
+    adam_eps: float = opt(1e-5, "Adam epsilon of the policy optimiser (MVP: 1e-8)")
     norm_obs: bool = opt(True, "normalise state observations by a running mean/std, clipped to [-5, 5]")
     hidden: tuple = opt((64, 64), "hidden widths of the actor and critic MLPs")
     activation: str = opt("tanh", "tanh, relu, elu, selu or gelu")
     encoder: str = opt("auto", "pixels: cnn (trainable Nature CNN) or frozen (features computed once per step, MVP-style); auto = cnn for atari, frozen otherwise")
     feature_dim: int = opt(256, "output width of the image encoder")
+    feature_norm: str = opt("standardize", "frozen image features: 'standardize' each feature vector over its entries (a fixed map, no learned or running statistics: O(1) features like the paper's ViT) or 'none' (raw random-CNN outputs, std about 0.04)")
     init_std: float = opt(1.0, "initial std of the Gaussian policy (continuous actions)")
     action_std: str = opt("learned", "'learned' (state-independent log-std) or 'linear(start,end,steps)' schedule over env steps")
 
     def __post_init__(self) -> None:
         check(self.lr_schedule in LR_SCHEDULES, f"ppo.lr_schedule must be one of {LR_SCHEDULES}, got {self.lr_schedule!r}")
         check(self.encoder in ENCODERS, f"ppo.encoder must be one of {ENCODERS}, got {self.encoder!r}")
+        if isinstance(self.norm_adv, bool):  # config.json of runs made before norm_adv had a scope
+            self.norm_adv = "minibatch" if self.norm_adv else "off"
+        check(self.norm_adv in ADV_NORMS, f"ppo.norm_adv must be one of {ADV_NORMS}, got {self.norm_adv!r}")
+        check(self.sampler in SAMPLERS, f"ppo.sampler must be one of {SAMPLERS}, got {self.sampler!r}")
+        check(self.value_loss in VALUE_LOSSES, f"ppo.value_loss must be one of {VALUE_LOSSES}, got {self.value_loss!r}")
+        check(self.feature_norm in FEATURE_NORMS, f"ppo.feature_norm must be one of {FEATURE_NORMS}, got {self.feature_norm!r}")
+        check(self.adam_eps > 0, f"ppo.adam_eps must be > 0, got {self.adam_eps}")
         check(self.num_steps >= 1 and self.epochs >= 1 and self.minibatches >= 1,
               f"ppo.num_steps, epochs, minibatches must be >= 1, got {self.num_steps}, {self.epochs}, {self.minibatches}")
         check(0 < self.gamma <= 1 and 0 <= self.gae_lambda <= 1,
@@ -83,7 +99,9 @@ class ExploreConfig:
     name: str = opt("mimex", "mimex, icm, rnd or none (none: only the policy's action noise)")
     beta: float = opt(0.05, "weight of the intrinsic reward")
     beta_anneal: bool = opt(False, "decay beta linearly to 0 over the run")
-    batch_size: int = opt(512, "explorer minibatch size when training on a rollout")
+    input: str = opt("auto", "what the explorer sees per step: 'features' (the frozen image features), 'state' (the state vector, normalised if ppo.norm_obs), 'features+state' (both); 'auto' = features with pixels (the paper), state without")
+    batch_size: int = opt(512, "explorer minibatch size when training on a rollout; 0 = the whole rollout as one batch with one optimiser step per epoch (the official code)")
+    chunk_size: int = opt(4096, "with batch_size 0: sequences per forward/backward pass, gradients accumulated over the chunks before the one step (bounds memory; the result does not depend on it beyond float rounding)")
     epochs: int = opt(1, "passes of explorer training over each rollout")
     seq_end: str = opt("next", "sequence of transition t ends at o_t+1 ('next', rewards the outcome of a_t) or at o_t ('current', the paper's convention)")
     mimex: MIMExConfig = field(default_factory=MIMExConfig, metadata={"help": "MIMEx options"})
@@ -93,8 +111,10 @@ class ExploreConfig:
     def __post_init__(self) -> None:
         check(self.name in EXPLORERS, f"explore.name must be one of {EXPLORERS}, got {self.name!r}")
         check(self.beta >= 0, f"explore.beta must be >= 0, got {self.beta}")
-        check(self.batch_size >= 1 and self.epochs >= 1,
-              f"explore.batch_size and epochs must be >= 1, got {self.batch_size}, {self.epochs}")
+        check(self.batch_size >= 0 and self.epochs >= 1 and self.chunk_size >= 1,
+              f"explore.batch_size must be >= 0 (0 = whole rollout), epochs and chunk_size >= 1, "
+              f"got {self.batch_size}, {self.epochs}, {self.chunk_size}")
+        check(self.input in EXPLORE_INPUTS, f"explore.input must be one of {EXPLORE_INPUTS}, got {self.input!r}")
         check(self.seq_end in ("next", "current"), f"explore.seq_end must be 'next' or 'current', got {self.seq_end!r}")
 
     @property

@@ -15,5 +15,6 @@ for _robot_name, _robot in _ROBOTS.items():
             tags=("pixmc", _robot, _task, "success"),
             rewards=("dense", "sparse", "sparser"),
             obs=("state", "pixels", "pixels+state"),
+            default_obs="pixels+state",  # the paper's setting; "state" is privileged (goal, object)
             default_reward="sparse",
         ))

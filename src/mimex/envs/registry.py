@@ -11,6 +11,7 @@ seed, the first ``reset()`` without a seed is deterministic.
 from __future__ import annotations
 
 import importlib
+import inspect
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +31,7 @@ class EnvSpec:
         tags: labels for filtering, e.g. ``("pixmc", "franka", "sparse-capable")``.
         rewards: accepted ``reward=`` levels; empty when the task has a single reward.
         obs: accepted ``obs=`` kinds.
+        default_obs: the kind used when ``obs`` is not given (None: the first of ``obs``).
         default_reward: the level used when ``reward`` is not given.
         extra: the pip extra that provides the suite's dependencies, for error messages.
         kwargs: fixed keyword arguments for the factory.
@@ -40,6 +42,7 @@ class EnvSpec:
     tags: tuple[str, ...] = ()
     rewards: tuple[str, ...] = ()
     obs: tuple[str, ...] = ("state",)
+    default_obs: str | None = None
     default_reward: str | None = None
     extra: str | None = None
     kwargs: dict[str, Any] = field(default_factory=dict)
@@ -96,14 +99,16 @@ def list_envs(tag: str | None = None) -> list[str]:
     return sorted(k for k, v in _REGISTRY.items() if tag is None or tag in v.tags)
 
 
-def make_env(name: str, reward: str | None = None, obs: str = "state", seed: int | None = None,
+def make_env(name: str, reward: str | None = None, obs: str | None = None, seed: int | None = None,
              **kwargs: Any):
     """Make a registered task as a ``gymnasium.Env``.
 
     Args:
         name: e.g. ``"pixmc/FrankaReach"``, ``"dmc/cartpole_swingup_sparse"``, ``"atari/Venture"``.
         reward: a reward level the task accepts (``spec.rewards``); None for its default.
-        obs: ``"state"``, ``"pixels"`` or ``"pixels+state"``, as the task accepts.
+        obs: ``"state"``, ``"pixels"`` or ``"pixels+state"``, as the task accepts; None for
+            its default (``pixels+state`` for pixmc: ``state`` hands the agent goal and object
+            positions, a privileged option).
         seed: seeds the first ``reset()``.
         **kwargs: task options (e.g. ``image_size``).
     """
@@ -116,6 +121,8 @@ def make_env(name: str, reward: str | None = None, obs: str = "state", seed: int
         raise errors.ConfigError(
             f"environment {name!r} has no reward level {reward!r}; choose one of: {', '.join(spec.rewards)}"
         )
+    if obs is None:
+        obs = spec.default_obs or spec.obs[0]
     if obs not in spec.obs:
         raise errors.ConfigError(
             f"environment {name!r} has no observation kind {obs!r}; choose one of: {', '.join(spec.obs)}"
@@ -128,4 +135,34 @@ def make_env(name: str, reward: str | None = None, obs: str = "state", seed: int
     options = {**spec.kwargs, **kwargs}
     if spec.rewards:
         options["reward"] = reward
-    return factory(obs=obs, seed=seed, **options)
+    if kwargs:
+        _check_options(name, factory, kwargs)
+    try:
+        return factory(obs=obs, seed=seed, **options)
+    except (TypeError, ValueError) as exc:
+        if not kwargs:
+            raise
+        if isinstance(exc, errors.MimexError):
+            raise errors.ConfigError(f"environment {name!r}: {exc} (env.options {kwargs})") from None
+        raise errors.ConfigError(
+            f"environment {name!r} rejected its options {kwargs}: {exc}. Check env.options") from exc
+
+
+_FIXED = ("obs", "seed", "reward")
+
+
+def option_names(factory: Any) -> list[str] | None:
+    """The task options a factory takes, from its signature; None if it takes ``**kwargs``."""
+    params = inspect.signature(factory).parameters.values()
+    if any(p.kind is p.VAR_KEYWORD for p in params):
+        return None
+    return [p.name for p in params if p.name not in _FIXED and p.kind is not p.VAR_POSITIONAL]
+
+
+def _check_options(name: str, factory: Any, kwargs: dict[str, Any]) -> None:
+    valid = option_names(factory)
+    unknown = sorted(k for k in kwargs if k in _FIXED or (valid is not None and k not in valid))
+    if unknown:
+        choices = ", ".join(valid or []) or "none"
+        raise errors.ConfigError(errors.UNKNOWN_OPTION.format(
+            names=", ".join(map(repr, unknown)), kind=f"environment {name!r}", choices=choices))

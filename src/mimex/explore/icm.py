@@ -6,6 +6,11 @@ Transition alignment: with ``obs_seq[:, -2] = o_t``, ``actions[:, -2] = a_t`` an
 inverse model that predicts ``a_t`` from ``(phi(o_t), phi(o_{t+1}))``; the joint loss is
 ``(1 - beta) * L_inverse + beta * L_forward`` (beta = 0.2, as in the paper). Continuous actions
 use a squared-error inverse loss; discrete actions (int64) a cross-entropy loss.
+
+The MIMEx release's ICM (notes 4.1) is two options away: ``linear_encoder=True`` (phi is one
+Linear layer) and ``detach_forward=True`` (the forward loss trains the forward model only, on
+detached features, so phi is shaped by the inverse loss alone; under Adam the two losses'
+weights then hardly matter, as the release's two separate optimisers).
 """
 
 from __future__ import annotations
@@ -20,6 +25,13 @@ from torch import nn
 from mimex import errors
 from mimex.config.fields import check, opt
 from mimex.explore.base import RewardScaler, check_actions, check_obs_seq, check_pad_mask
+from mimex.explore.training import (
+    check_chunk_size,
+    check_update_proportion,
+    chunks,
+    set_lr,
+    train_weights,
+)
 from mimex.nets.optim import adam, load_optimizer_state
 
 
@@ -32,8 +44,11 @@ class ICMConfig:
     beta: float = opt(0.2, "weight of the forward loss against the inverse loss, in [0, 1]")
     eta: float = opt(1.0, "scale of the bonus (the forward error)")
     lr: float = opt(1e-3, "Adam learning rate")
-    reward_norm: bool = opt(False, "divide rewards by a running std of the raw rewards")
-    seed: int = opt(0, "seed of the weights")
+    reward_norm: bool = opt(False, "divide rewards by a running std of the raw per-step rewards")
+    linear_encoder: bool = opt(False, "phi is a single Linear layer (the MIMEx release) instead of a 2-layer MLP")
+    detach_forward: bool = opt(False, "the forward loss does not train phi (the MIMEx release); phi learns from the inverse loss only")
+    update_proportion: float = opt(1.0, "fraction of each training batch the models learn from (all are scored)")
+    seed: int = opt(0, "seed of the weights and of the update subsampling")
     device: str = opt("cpu", "torch device")
 
     def __post_init__(self) -> None:
@@ -41,6 +56,7 @@ class ICMConfig:
         check(self.feature_dim >= 1 and self.hidden_dim >= 1,
               f"feature_dim and hidden_dim must be >= 1, got {self.feature_dim}, {self.hidden_dim}")
         check(self.lr > 0 and self.eta > 0, f"lr and eta must be > 0, got {self.lr}, {self.eta}")
+        check_update_proportion(self.update_proportion)
 
 
 def _mlp(i: int, h: int, o: int) -> nn.Sequential:
@@ -64,17 +80,20 @@ class ICMExplorer:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(config.seed)
             self.model = nn.ModuleDict({
-                "encoder": _mlp(input_dim, h, f),
+                "encoder": nn.Linear(input_dim, f) if config.linear_encoder else _mlp(input_dim, h, f),
                 "inverse_model": _mlp(2 * f, h, action_dim),
                 "forward_model": _mlp(f + action_dim, h, f),
             }).to(self.device)
         self.optimizer = adam(self.model.parameters(), lr=config.lr)
         self.scaler = RewardScaler(config.reward_norm, self.device)
+        self.generator = torch.Generator(device=self.device)
+        self.generator.manual_seed(config.seed + 1)
         self.n_updates = 0
         self.last_metrics: dict[str, float] = {}
+        self.last_raw = torch.zeros(0, device=self.device)
 
     def reward(self, obs_seq: Any, actions: Any = None, pad_mask: Any = None,
-               update: bool = False) -> torch.Tensor:
+               update: bool = False, chunk_size: int | None = None) -> torch.Tensor:
         """Forward-model error of the transition ``(obs_seq[:,-2], actions[:,-2], obs_seq[:,-1])``.
 
         Args:
@@ -82,10 +101,13 @@ class ICMExplorer:
             actions: float32[B, T, A] or int64[B, T]; ``actions[:, t]`` was taken at ``obs_seq[:, t]``.
             pad_mask: bool[B, T] or None; a padded ``obs_seq[:, -2]`` gives a zero bonus.
             update: also take one optimiser step on the joint loss.
+            chunk_size: with ``update``, at most this many transitions per forward and backward
+                pass, gradients accumulated (one step for the whole batch).
 
         Returns:
             float32[B], >= 0.
         """
+        check_chunk_size(chunk_size)
         x = check_obs_seq(obs_seq, self.input_dim, None, 2, self.device)
         b, t, _ = x.shape
         if actions is None:
@@ -95,33 +117,57 @@ class ICMExplorer:
         a = check_actions(actions, b, t, self.action_dim, self.device)[:, -2]
         pad = check_pad_mask(pad_mask, b, t, self.device)
         real = torch.ones(b, dtype=torch.bool, device=self.device) if pad is None else ~pad[:, -2]
-        discrete = a.dtype == torch.int64
-        a_in = F.one_hot(a, self.action_dim).float() if discrete else a
-        with torch.set_grad_enabled(update):
-            phi = self.model["encoder"](x[:, -2:])
-            phi_t, phi_next = phi[:, 0], phi[:, 1]
-            pred_next = self.model["forward_model"](torch.cat([phi_t, a_in], dim=-1))
-            fwd_err = (pred_next - phi_next).pow(2).mean(-1)
-            raw = self.config.eta * fwd_err.detach() * real
-            if update and real.any():
-                logits = self.model["inverse_model"](torch.cat([phi_t, phi_next], dim=-1))
-                if discrete:
-                    inv = F.cross_entropy(logits[real], a[real])
-                else:
-                    inv = (logits[real] - a[real]).pow(2).mean()
-                fwd = fwd_err[real].mean()
-                loss = (1 - self.config.beta) * inv + self.config.beta * fwd
-                self.optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                self.optimizer.step()
-                self.n_updates += 1
-                self.last_metrics = {"explore/inverse_loss": float(inv.detach()),
-                                     "explore/forward_loss": float(fwd.detach())}
+        weights = real.float()
+        if update:
+            weights = weights * train_weights(b, self.config.update_proportion, self.generator, self.device)
+        n_train = weights.sum()
+        update = update and bool(n_train > 0)
+        if update:
+            self.optimizer.zero_grad(set_to_none=True)
+        raws, inv_sum, fwd_sum = [], 0.0, 0.0
+        for sl in chunks(b, chunk_size):
+            with torch.set_grad_enabled(update):
+                fwd_err, inv_err = self._errors(x[sl], a[sl], update)
+                if update:
+                    w = weights[sl]
+                    inv, fwd = (inv_err * w).sum() / n_train, (fwd_err * w).sum() / n_train
+                    ((1 - self.config.beta) * inv + self.config.beta * fwd).backward()
+                    inv_sum, fwd_sum = inv_sum + float(inv.detach()), fwd_sum + float(fwd.detach())
+            raws.append(self.config.eta * fwd_err.detach())
+        raw = torch.cat(raws) * real
+        if update:
+            self.optimizer.step()
+            self.n_updates += 1
+            self.last_metrics = {"explore/inverse_loss": inv_sum, "explore/forward_loss": fwd_sum}
+        self.last_raw = raw.float()
         out = self.scaler(raw.float(), update)
         self.last_metrics.update({
             "explore/reward_raw_mean": float(raw.mean()), "explore/reward_mean": float(out.mean())
         })
         return out
+
+    def _errors(self, x: torch.Tensor, a: torch.Tensor, inverse: bool) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Per-transition forward error float[b] and (when ``inverse``) inverse error float[b]."""
+        discrete = a.dtype == torch.int64
+        a_in = F.one_hot(a, self.action_dim).float() if discrete else a
+        phi = self.model["encoder"](x[:, -2:])
+        phi_t, phi_next = phi[:, 0], phi[:, 1]
+        if self.config.detach_forward:
+            phi_t, phi_next = phi_t.detach(), phi_next.detach()
+        pred_next = self.model["forward_model"](torch.cat([phi_t, a_in], dim=-1))
+        fwd_err = (pred_next - phi_next).pow(2).mean(-1)
+        if not inverse:
+            return fwd_err, None
+        logits = self.model["inverse_model"](torch.cat([phi[:, 0], phi[:, 1]], dim=-1))
+        if discrete:
+            inv_err = F.cross_entropy(logits, a, reduction="none")
+        else:
+            inv_err = (logits - a).pow(2).mean(-1)
+        return fwd_err, inv_err
+
+    def normalize_rollout(self, rewards: torch.Tensor, update: bool = False) -> torch.Tensor:
+        """Rollout-level normalisation (float[S, N] in, same out): none for ICM."""
+        return rewards
 
     def state_dict(self) -> dict[str, Any]:
         """Weights, optimiser, reward normaliser, counters and the config."""
@@ -130,17 +176,22 @@ class ICMExplorer:
             "action_dim": self.action_dim, "model": self.model.state_dict(),
             "optimizer": self.optimizer.state_dict(),
             "scaler": self.scaler.state_dict(), "n_updates": self.n_updates,
+            "generator": self.generator.get_state(),
         }
 
     def load_state_dict(self, sd: dict[str, Any]) -> None:
         from mimex.explore.registry import check_state_matches
 
-        check_state_matches(self, sd, ("feature_dim", "hidden_dim"))
+        check_state_matches(self, sd, ("feature_dim", "hidden_dim", "beta", "eta", "reward_norm",
+                                       "linear_encoder", "detach_forward"))
         if sd.get("action_dim") != self.action_dim:
             raise errors.CheckpointError(
                 f"state dict has action_dim={sd.get('action_dim')}, this explorer has {self.action_dim}"
             )
         self.model.load_state_dict(sd["model"])
         load_optimizer_state(self.optimizer, sd["optimizer"])  # copies: never share Adam moments
+        set_lr(self.optimizer, self.config.lr)  # the configured learning rate wins
         self.scaler.load_state_dict(sd["scaler"])
         self.n_updates = int(sd["n_updates"])
+        if "generator" in sd:
+            self.generator.set_state(sd["generator"].cpu())

@@ -24,6 +24,13 @@ from mimex.explore.masking import (
     time_mask_counts,
 )
 from mimex.explore.mimex_model import FeatureMAE, TimeMAE, masked_sequence_error
+from mimex.explore.training import (
+    check_chunk_size,
+    check_update_proportion,
+    chunks,
+    set_lr,
+    train_weights,
+)
 from mimex.nets.optim import adam, load_optimizer_state
 
 # Model sizes: "default" is the paper's (encoder 128/4/4, decoder 64/1/2); "large" doubles
@@ -57,7 +64,8 @@ class MIMExConfig:
     use_cls: bool = opt(True, "prepend a learned cls token to the encoder (official default)")
     norm_loss: bool = opt(False, "standardise each target step over its features before the error")
     lr: float = opt(1e-4, "Adam learning rate")
-    reward_norm: bool = opt(False, "divide rewards by a running std of the raw rewards (updated on training batches)")
+    reward_norm: bool = opt(False, "divide rewards by a running std of the raw per-step rewards (updated on training batches)")
+    update_proportion: float = opt(1.0, "fraction of each training batch the model learns from (all are scored)")
     seed: int = opt(0, "seed of the weights and of the mask draws")
     device: str = opt("cpu", "torch device")
 
@@ -68,6 +76,7 @@ class MIMExConfig:
         check(self.n_masks >= 1, f"n_masks must be >= 1, got {self.n_masks}")
         check(self.lr > 0, f"lr must be > 0, got {self.lr}")
         check(self.seq_len >= 1, f"seq_len must be >= 1, got {self.seq_len}")
+        check_update_proportion(self.update_proportion)
         if self.mask == "feature":
             check(self.n_masked is None and self.n_visible is None,
                   "n_masked/n_visible count whole steps; with mask='feature' give mask_ratio")
@@ -127,6 +136,7 @@ class MIMExExplorer:
         self.scaler = RewardScaler(config.reward_norm, self.device)
         self.n_updates = 0
         self.last_metrics: dict[str, float] = {}
+        self.last_raw = torch.zeros(0, device=self.device)
 
     def reward(
         self,
@@ -134,6 +144,7 @@ class MIMExExplorer:
         actions: Any = None,
         pad_mask: Any = None,
         update: bool = False,
+        chunk_size: int | None = None,
     ) -> torch.Tensor:
         """Masked-reconstruction error of each sequence, float32[B] (see the module docstring).
 
@@ -142,8 +153,11 @@ class MIMExExplorer:
             actions: unused by MIMEx (accepted for a uniform call).
             pad_mask: bool[B, T] or None; True on padded steps before the episode start.
             update: also take one optimiser step on this batch.
+            chunk_size: with ``update``, run at most this many sequences per forward and
+                backward pass and accumulate gradients (one step for the whole batch).
         """
         cfg = self.config
+        check_chunk_size(chunk_size)
         x = check_obs_seq(obs_seq, self.input_dim, cfg.seq_len, 1, self.device)
         pad = check_pad_mask(pad_mask, x.shape[0], cfg.seq_len, self.device)
         if pad is not None:
@@ -151,19 +165,27 @@ class MIMExExplorer:
             if cfg.pad == "zeros":
                 pad = None
         b = x.shape[0]
-        if cfg.n_masks > 1:
-            x = x.repeat(cfg.n_masks, 1, 1)
-            pad = None if pad is None else pad.repeat(cfg.n_masks, 1)
-        with torch.set_grad_enabled(update):
-            err = self._errors(x, pad)
-            per_seq = err.view(cfg.n_masks, b).mean(0)
-            if update:
-                loss = per_seq.mean()
-                self.optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                self.optimizer.step()
-                self.n_updates += 1
-        raw = per_seq.detach().float()
+        weights = train_weights(b, cfg.update_proportion, self.generator, self.device) if update else None
+        if update:
+            self.optimizer.zero_grad(set_to_none=True)
+        parts = []
+        for sl in chunks(b, chunk_size):
+            xc, pc = x[sl], None if pad is None else pad[sl]
+            n = xc.shape[0]
+            if cfg.n_masks > 1:
+                xc = xc.repeat(cfg.n_masks, 1, 1)
+                pc = None if pc is None else pc.repeat(cfg.n_masks, 1)
+            with torch.set_grad_enabled(update):
+                per_seq = self._errors(xc, pc).view(cfg.n_masks, n).mean(0)
+                if update:  # the mean over the kept samples of the whole batch
+                    w = weights[sl]
+                    (per_seq * w).sum().div(weights.sum().clamp_min(1.0)).backward()
+            parts.append(per_seq.detach())
+        if update:
+            self.optimizer.step()
+            self.n_updates += 1
+        raw = torch.cat(parts).float()
+        self.last_raw = raw
         out = self.scaler(raw, update)
         self.last_metrics = {
             "explore/reward_raw_mean": float(raw.mean()),
@@ -199,8 +221,24 @@ class MIMExExplorer:
         """Restore everything ``state_dict`` saved; a mismatched config is a clear error."""
         from mimex.explore.registry import check_state_matches
 
-        check_state_matches(self, sd, ("seq_len", "mask", "n_masks", "use_cls"))
+        check_state_matches(self, sd, ("seq_len", "mask", "n_masks", "use_cls", "pad",
+                                       "norm_loss", "reward_norm"))
         saved = sd["config"]
+        if self.config.mask == "feature":
+            now, then = self.config.mask_ratio, saved.get("mask_ratio")
+        else:
+            now = self.n_visible
+            try:
+                then = time_mask_counts(saved.get("seq_len"), saved.get("mask_ratio"),
+                                        saved.get("n_masked"), saved.get("n_visible"))[0]
+            except (ConfigError, TypeError):
+                then = None
+        if now != then:
+            what = "mask_ratio" if self.config.mask == "feature" else "visible steps per sequence"
+            raise CheckpointError(
+                f"explorer state dict does not match the config ({what}: saved {then!r} vs now "
+                f"{now!r}); the model was trained for another masking: use the saved settings "
+                "or a fresh explorer")
         saved_arch = dict(MODEL_SIZES.get(saved.get("size"), {}))
         saved_arch.update({k: saved[k] for k in saved_arch if saved.get(k) is not None})
         if saved_arch != self.config.architecture():
@@ -210,6 +248,11 @@ class MIMExExplorer:
             )
         self.model.load_state_dict(sd["model"])
         load_optimizer_state(self.optimizer, sd["optimizer"])  # copies: never share Adam moments
+        set_lr(self.optimizer, self.config.lr)  # the configured learning rate wins
         self.scaler.load_state_dict(sd["scaler"])
         self.n_updates = int(sd["n_updates"])
         self.generator.set_state(sd["generator"].cpu())
+
+    def normalize_rollout(self, rewards: torch.Tensor, update: bool = False) -> torch.Tensor:
+        """Rollout-level normalisation (float[S, N] in, same out): none for MIMEx."""
+        return rewards

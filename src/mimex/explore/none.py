@@ -8,7 +8,8 @@ from typing import Any
 import torch
 
 from mimex.config.fields import opt
-from mimex.explore.base import check_obs_seq
+from mimex.explore.base import check_obs_seq, check_pad_mask
+from mimex.explore.training import check_chunk_size
 
 
 @dataclass
@@ -29,13 +30,20 @@ class NoneExplorer:
         self.device = torch.device(config.device)
         self.n_updates = 0
         self.last_metrics: dict[str, float] = {}
+        self.last_raw = torch.zeros(0, device=self.device)
 
     def reward(self, obs_seq: Any, actions: Any = None, pad_mask: Any = None,
-               update: bool = False) -> torch.Tensor:
+               update: bool = False, chunk_size: int | None = None) -> torch.Tensor:
         """float32[B] of zeros."""
+        check_chunk_size(chunk_size)
         x = check_obs_seq(obs_seq, self.input_dim, None, 1, self.device)
+        check_pad_mask(pad_mask, x.shape[0], x.shape[1], self.device)
         self.n_updates += int(update)
-        return torch.zeros(x.shape[0], dtype=torch.float32, device=self.device)
+        self.last_raw = torch.zeros(x.shape[0], dtype=torch.float32, device=self.device)
+        return self.last_raw.clone()
+
+    def normalize_rollout(self, rewards: torch.Tensor, update: bool = False) -> torch.Tensor:
+        return rewards
 
     def state_dict(self) -> dict[str, Any]:
         return {"kind": self.name, "config": asdict(self.config), "input_dim": self.input_dim,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -22,8 +23,12 @@ class Explorer(Protocol):
     n_updates: int
     last_metrics: dict[str, float]
 
+    last_raw: torch.Tensor  # float32[B]: the raw (unnormalised) rewards of the last call
+
     def reward(self, obs_seq: Any, actions: Any = None, pad_mask: Any = None,
-               update: bool = False) -> torch.Tensor: ...
+               update: bool = False, chunk_size: int | None = None) -> torch.Tensor: ...
+
+    def normalize_rollout(self, rewards: torch.Tensor, update: bool = False) -> torch.Tensor: ...
 
     def state_dict(self) -> dict[str, Any]: ...
 
@@ -100,7 +105,12 @@ def check_state_matches(explorer: Any, sd: dict[str, Any], keys: tuple[str, ...]
             f"state dict has input_dim={sd.get('input_dim')}, this explorer has {explorer.input_dim}"
         )
     mine = vars(explorer.config)
-    diff = {k: (sd["config"].get(k), mine[k]) for k in keys if sd["config"].get(k) != mine[k]}
+    # a key missing from an older state dict held its default then
+    defaults = {f.name: f.default for f in dataclasses.fields(explorer.config)}
+    saved = {k: sd["config"].get(k, defaults.get(k)) for k in keys}
+    diff = {k: (saved[k], mine[k]) for k in keys if saved[k] != mine[k]}
     if diff:
         detail = ", ".join(f"{k}: saved {a!r} vs now {b!r}" for k, (a, b) in diff.items())
-        raise errors.CheckpointError(f"explorer state dict does not match the config ({detail})")
+        raise errors.CheckpointError(
+            f"explorer state dict does not match the config ({detail}); these options change "
+            "what the model computes: load it with the saved settings, or start a fresh explorer")

@@ -2,8 +2,13 @@
 
 Done as in the RND paper, not as the strawman in the MIMEx release: inputs are normalised
 by running mean/std and clipped to [-5, 5]; the reward is divided by a running std of the
-raw rewards; the predictor is one layer deeper than the target. The bonus of a sequence
-scores its newest step ``obs_seq[:, -1]``.
+discounted intrinsic return (``reward_norm="return"``: needs the rollout's time order, so it
+is applied by :meth:`RNDExplorer.normalize_rollout` on float[S, N] rewards, which PPO calls;
+``reward()`` alone then returns the raw error); the predictor is one layer deeper than the
+target. The bonus of a sequence scores its newest step ``obs_seq[:, -1]``.
+
+The MIMEx release's RND (notes 4.2): ``obs_norm=False, reward_norm="none",
+predictor_extra_layer=False, output_dim=288``.
 """
 
 from __future__ import annotations
@@ -16,9 +21,18 @@ import torch
 from torch import nn
 
 from mimex.config.fields import check, opt
-from mimex.explore.base import RewardScaler, check_obs_seq
-from mimex.explore.normalize import RunningMeanStd
+from mimex.explore.base import RewardScaler, check_obs_seq, check_pad_mask
+from mimex.explore.normalize import ReturnScaler, RunningMeanStd
+from mimex.explore.training import (
+    check_chunk_size,
+    check_update_proportion,
+    chunks,
+    set_lr,
+    train_weights,
+)
 from mimex.nets.optim import adam, load_optimizer_state
+
+REWARD_NORMS = ("return", "step", "none")
 
 
 @dataclass
@@ -29,14 +43,20 @@ class RNDConfig:
     hidden_dim: int = opt(256, "hidden width of target and predictor")
     lr: float = opt(1e-3, "Adam learning rate of the predictor")
     obs_norm: bool = opt(True, "normalise inputs by a running mean/std and clip to [-5, 5]")
-    reward_norm: bool = opt(True, "divide rewards by a running std of the raw rewards")
+    reward_norm: str = opt("return", "'return': divide by a running std of the discounted intrinsic return (the RND paper; applied per rollout by normalize_rollout); 'step': by a running std of the per-step rewards; 'none'")
+    return_gamma: float = opt(0.99, "discount of the intrinsic return used by reward_norm='return'")
+    predictor_extra_layer: bool = opt(True, "the predictor has one more hidden layer than the target (the RND paper); False = identical nets (the MIMEx release)")
     update_proportion: float = opt(1.0, "fraction of each training batch the predictor learns from (RND used 0.25)")
     seed: int = opt(0, "seed of the weights and of the update subsampling")
     device: str = opt("cpu", "torch device")
 
     def __post_init__(self) -> None:
-        check(0.0 < self.update_proportion <= 1.0,
-              f"update_proportion must be in (0, 1], got {self.update_proportion}")
+        if isinstance(self.reward_norm, bool):  # configs written when reward_norm was per-step or off
+            self.reward_norm = "step" if self.reward_norm else "none"
+        check(self.reward_norm in REWARD_NORMS,
+              f"reward_norm must be one of {REWARD_NORMS}, got {self.reward_norm!r}")
+        check(0.0 < self.return_gamma < 1.0, f"return_gamma must be in (0, 1), got {self.return_gamma}")
+        check_update_proportion(self.update_proportion)
         check(self.lr > 0, f"lr must be > 0, got {self.lr}")
         check(self.output_dim >= 1 and self.hidden_dim >= 1,
               f"output_dim and hidden_dim must be >= 1, got {self.output_dim}, {self.hidden_dim}")
@@ -66,50 +86,70 @@ class RNDExplorer:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(config.seed)
             self.target = _net(input_dim, config.hidden_dim, config.output_dim, False)
-            self.predictor = _net(input_dim, config.hidden_dim, config.output_dim, True)
+            self.predictor = _net(input_dim, config.hidden_dim, config.output_dim,
+                                  config.predictor_extra_layer)
         self.target.to(self.device).requires_grad_(False)
         self.predictor.to(self.device)
         self.optimizer = adam(self.predictor.parameters(), lr=config.lr)
         self.obs_stats = RunningMeanStd((input_dim,), device=self.device)
-        self.scaler = RewardScaler(config.reward_norm, self.device)
+        self.scaler = RewardScaler(config.reward_norm == "step", self.device)
+        self.return_scaler = ReturnScaler(config.return_gamma, self.device)
         self.generator = torch.Generator(device=self.device)
         self.generator.manual_seed(config.seed + 1)
         self.n_updates = 0
         self.last_metrics: dict[str, float] = {}
+        self.last_raw = torch.zeros(0, device=self.device)
 
     def reward(self, obs_seq: Any, actions: Any = None, pad_mask: Any = None,
-               update: bool = False) -> torch.Tensor:
+               update: bool = False, chunk_size: int | None = None) -> torch.Tensor:
         """Prediction error on the newest step, float32[B] (>= 0).
 
         Args:
             obs_seq: float32[B, T, D]; only ``obs_seq[:, -1]`` is used.
-            actions, pad_mask: unused (the newest step is always real).
+            actions: unused. pad_mask: validated like MIMEx's, unused (the newest step is real).
             update: fold the batch into the input statistics, then take one predictor step.
+            chunk_size: with ``update``, at most this many samples per forward and backward
+                pass, gradients accumulated (one step for the whole batch).
         """
-        x = check_obs_seq(obs_seq, self.input_dim, None, 1, self.device)[:, -1]
+        check_chunk_size(chunk_size)
+        seq = check_obs_seq(obs_seq, self.input_dim, None, 1, self.device)
+        check_pad_mask(pad_mask, seq.shape[0], seq.shape[1], self.device)  # validated, unused
+        x = seq[:, -1]
         if self.config.obs_norm:
             if update:
                 self.obs_stats.update(x)
             mean, std = self.obs_stats.mean.float(), self.obs_stats.std.float()
             x = ((x - mean) / std).clamp(-5.0, 5.0)
-        with torch.no_grad():
-            goal = self.target(x)
-        with torch.set_grad_enabled(update):
-            err = (self.predictor(x) - goal).pow(2).mean(-1)
-            if update:
-                keep = torch.rand(x.shape[0], generator=self.generator, device=self.device)
-                keep = keep < self.config.update_proportion
-                loss = (err * keep).sum() / keep.sum().clamp_min(1)
-                self.optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                self.optimizer.step()
-                self.n_updates += 1
-        raw = err.detach().float()
+        b = x.shape[0]
+        weights = train_weights(b, self.config.update_proportion, self.generator, self.device) if update else None
+        if update:
+            self.optimizer.zero_grad(set_to_none=True)
+        parts = []
+        for sl in chunks(b, chunk_size):
+            with torch.no_grad():
+                goal = self.target(x[sl])
+            with torch.set_grad_enabled(update):
+                err = (self.predictor(x[sl]) - goal).pow(2).mean(-1)
+                if update:
+                    ((err * weights[sl]).sum() / weights.sum().clamp_min(1.0)).backward()
+            parts.append(err.detach())
+        if update:
+            self.optimizer.step()
+            self.n_updates += 1
+        raw = torch.cat(parts).float()
+        self.last_raw = raw
         out = self.scaler(raw, update)
         self.last_metrics = {
             "explore/reward_raw_mean": float(raw.mean()), "explore/reward_mean": float(out.mean())
         }
         return out
+
+    def normalize_rollout(self, rewards: torch.Tensor, update: bool = False) -> torch.Tensor:
+        """With ``reward_norm="return"``: float[S, N] rewards (steps x envs, from ``reward``)
+        divided by the running std of their discounted return; otherwise unchanged."""
+        if self.config.reward_norm != "return":
+            return rewards
+        return self.return_scaler(rewards, update)
 
     def state_dict(self) -> dict[str, Any]:
         """Target and predictor weights, optimiser, both normalisers, RNG and counters."""
@@ -117,18 +157,23 @@ class RNDExplorer:
             "kind": self.name, "config": asdict(self.config), "input_dim": self.input_dim,
             "target": self.target.state_dict(), "predictor": self.predictor.state_dict(),
             "optimizer": self.optimizer.state_dict(), "obs_stats": self.obs_stats.state_dict(),
-            "scaler": self.scaler.state_dict(), "n_updates": self.n_updates,
+            "scaler": self.scaler.state_dict(), "return_scaler": self.return_scaler.state_dict(),
+            "n_updates": self.n_updates,
             "generator": self.generator.get_state(),
         }
 
     def load_state_dict(self, sd: dict[str, Any]) -> None:
         from mimex.explore.registry import check_state_matches
 
-        check_state_matches(self, sd, ("output_dim", "hidden_dim"))
+        check_state_matches(self, sd, ("output_dim", "hidden_dim", "obs_norm", "reward_norm",
+                                       "predictor_extra_layer"))
         self.target.load_state_dict(sd["target"])
         self.predictor.load_state_dict(sd["predictor"])
         load_optimizer_state(self.optimizer, sd["optimizer"])  # copies: never share Adam moments
+        set_lr(self.optimizer, self.config.lr)  # the configured learning rate wins
         self.obs_stats.load_state_dict(sd["obs_stats"])
         self.scaler.load_state_dict(sd["scaler"])
+        if "return_scaler" in sd:
+            self.return_scaler.load_state_dict(sd["return_scaler"])
         self.n_updates = int(sd["n_updates"])
         self.generator.set_state(sd["generator"].cpu())
