@@ -53,3 +53,69 @@ def test_action_repeat_sums_rewards_and_time_limit_truncates():
     env.reset()
     flags = [env.step(zero)[2:4] for _ in range(125)]  # 1000 physics steps = the time limit
     assert flags[-1] == (False, True) and not any(t or u for t, u in flags[:-1])
+
+
+def _through_checkpoint(state, tmp_path):
+    """``state`` after a save and a ``weights_only`` load, as a resumed run gets it."""
+    from mimex.run.checkpoint import load_checkpoint, save_checkpoint
+
+    save_checkpoint(tmp_path, {"format": 1, "state": state}, name="snap.pt")
+    return load_checkpoint(tmp_path / "snap.pt")["state"]
+
+
+def _assert_same_state(a, b, where="state"):
+    if isinstance(a, dict):
+        assert set(a) == set(b), where
+        for k in a:
+            _assert_same_state(a[k], b[k], f"{where}.{k}")
+    else:
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b), err_msg=where)
+
+
+def _play(env, actions):
+    """(obs, reward, terminated, truncated) per step, and each reset observation after an end."""
+    out = []
+    for a in actions:
+        obs, reward, terminated, truncated, _ = env.step(a)
+        out.append((obs, reward, terminated, truncated))
+        if terminated or truncated:
+            out.append(("reset", env.reset()[0]))
+    return out
+
+
+@pytest.mark.parametrize("task,obs", [("cartpole_swingup_sparse", "state"),
+                                      ("cartpole_swingup_sparse", "pixels"),
+                                      ("finger_turn_easy", "state"),
+                                      ("finger_turn_easy", "pixels")])
+def test_snapshot_restores_the_exact_future_across_an_episode_end(task, obs, tmp_path):
+    """Snapshot 100 steps into a 125-step episode, restore it (through a checkpoint file) into
+    an env with another seed: the next 50 steps, the reset (drawn by the task's RNG; finger
+    also moves its target site, a model field) and the new episode's start match bit for bit."""
+    kwargs = {"action_repeat": 8, "image_size": 32}  # 125 steps per episode
+    env = make_env(f"dmc/{task}", obs=obs, seed=1, **kwargs)
+    actions = np.random.default_rng(0).uniform(-1, 1, (150, *env.action_space.shape)).astype(np.float32)
+    _play(env, actions[:100])
+    snap = env.get_state()
+    ref = _play(env, actions[100:])
+    assert sum(1 for o, *_ in ref if isinstance(o, str)) == 1  # the window crosses one episode end
+    other = make_env(f"dmc/{task}", obs=obs, seed=7, **kwargs)
+    _play(other, actions[:30])  # a different episode, and (finger) a different target
+    other.set_state(_through_checkpoint(snap, tmp_path))
+    _assert_same_state(snap, other.get_state())
+    out = _play(other, actions[100:])
+    assert len(out) == len(ref)
+    for step, (a, b) in enumerate(zip(ref, out)):
+        for x, y in zip(a, b):
+            np.testing.assert_array_equal(np.asarray(x), np.asarray(y), err_msg=f"step {step}")
+    env.close()
+    other.close()
+
+
+def test_snapshot_of_another_task_or_observation_kind_is_refused():
+    finger = make_env("dmc/finger_turn_easy", seed=0).get_state()
+    cartpole = make_env("dmc/cartpole_swingup_sparse", seed=0)
+    with pytest.raises(ValueError, match=r"dmc/finger_turn_easy .*cannot be restored into dmc/cartpole_swingup_sparse"):
+        cartpole.set_state(finger)
+    pixels = make_env("dmc/cartpole_swingup_sparse", obs="pixels", seed=0, image_size=32)
+    with pytest.raises(ValueError, match=r"'pixels' observations; it cannot be restored into .* 'state'"):
+        cartpole.set_state(pixels.get_state())

@@ -8,10 +8,14 @@ multisampling, and an offscreen buffer of the image's size (about 6x faster than
 dm_control's defaults). Actions are in [-1, 1] and rescaled to the task's bounds; each is
 repeated ``action_repeat`` times (2 by default) with rewards summed. Reaching the task's
 time limit truncates the episode; a zero discount terminates it.
+
+``get_state``/``set_state`` snapshot everything the future of an env depends on, as plain
+arrays and numbers, so a stopped run resumes bit for bit (see :meth:`DMCEnv.get_state`).
 """
 
 from __future__ import annotations
 
+import copy
 from collections import deque
 from typing import Any
 
@@ -20,6 +24,7 @@ from mimex.envs.headless import choose_gl  # noqa: E402
 choose_gl()  # before dm_control imports mujoco
 
 import gymnasium as gym  # noqa: E402
+import mujoco  # noqa: E402
 import numpy as np  # noqa: E402
 
 # The camera dm_control's pixel benchmarks use per domain (DrQ-v2: quadruped looks from 2).
@@ -58,6 +63,7 @@ class DMCEnv(gym.Env):
             raise ValueError(f"need action_repeat >= 1, frame_stack >= 1, image_size >= 16; got "
                              f"{action_repeat}, {frame_stack}, {image_size}")
         self._env = suite.load(domain, task, task_kwargs={"random": seed})
+        self.task_name = f"{domain}_{task}"
         self.obs_kind, self.size, self.k, self.repeat = obs, image_size, frame_stack, action_repeat
         self.camera = DEFAULT_CAMERA.get(domain, 0) if camera_id is None else camera_id
         spec = self._env.action_spec()
@@ -73,6 +79,11 @@ class DMCEnv(gym.Env):
             model.vis.global_.offheight = max(image_size, 16)
             self.observation_space = gym.spaces.Box(0, 255, (3 * frame_stack, image_size, image_size), np.uint8)
         self._frames: deque[np.ndarray] = deque(maxlen=frame_stack)
+        # The compiled model as loaded: snapshots hold the model fields a task changed since
+        # (e.g. finger's target site, reacher's target, quadruped's terrain).
+        self._pristine = copy.deepcopy(self._env.physics.model.ptr)
+        self._model_fields = [n for n in dir(self._pristine) if not n.startswith("_")
+                              and isinstance(getattr(self._pristine, n), np.ndarray)]
 
     def _render(self) -> np.ndarray:
         img = self._env.physics.render(self.size, self.size, camera_id=self.camera,
@@ -112,6 +123,81 @@ class DMCEnv(gym.Env):
 
     def render(self) -> np.ndarray:
         return self._render().transpose(1, 2, 0)
+
+    # ------------------------------------------------------------------ snapshots (exact resume)
+    _SIM_STATE = mujoco.mjtState.mjSTATE_INTEGRATION
+
+    def _changed_fields(self) -> list[str]:
+        model = self._env.physics.model.ptr
+        return [n for n in self._model_fields
+                if not np.array_equal(getattr(model, n), getattr(self._pristine, n))]
+
+    def get_state(self) -> dict[str, Any]:
+        """Everything the next steps depend on, as plain arrays and numbers (checkpoint-safe):
+
+        - ``sim``: MuJoCo's integration state (time, positions, velocities, actuator
+          activations, controls, applied forces, mocap poses, warm start);
+        - ``model``: the model fields the task changed since loading (name -> array), e.g.
+          finger's target site or quadruped's terrain, drawn per episode;
+        - ``random``: the task's RandomState (it draws each episode's initial state);
+        - ``step_count`` / ``reset_next_step``: the dm_control environment's time-limit
+          counter and pending-reset flag;
+        - ``frames``: the pixel frame stack, uint8[k, 3, H, W] (empty with state observations);
+        - ``task`` and ``obs``: what the snapshot belongs to, checked by :meth:`set_state`.
+        """
+        env = self._env
+        model = env.physics.model.ptr
+        frames = (np.stack(list(self._frames)) if self._frames
+                  else np.zeros((0, 3, self.size, self.size), np.uint8))
+        return {"task": self.task_name, "obs": self.obs_kind,
+                "sim": env.physics.get_state(sig=self._SIM_STATE),
+                "model": {n: getattr(model, n).copy() for n in self._changed_fields()},
+                "random": env.task.random.get_state(legacy=False),
+                "step_count": int(env._step_count), "reset_next_step": bool(env._reset_next_step),
+                "frames": frames}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Restore what :meth:`get_state` returned, from this or another env made with the
+        same task and settings (the seed may differ). A snapshot of another task or
+        observation kind is a ValueError naming both."""
+        env, physics = self._env, self._env.physics
+        model = physics.model.ptr
+        if (state.get("task"), state.get("obs")) != (self.task_name, self.obs_kind):
+            raise ValueError(
+                f"this snapshot is of dmc/{state.get('task')} with {state.get('obs')!r} observations; "
+                f"it cannot be restored into dmc/{self.task_name} with {self.obs_kind!r} "
+                "observations. Resume with the env settings the run was started with")
+        sim = np.asarray(state["sim"], dtype=np.float64)
+        expected = mujoco.mj_stateSize(model, self._SIM_STATE)
+        frames = np.asarray(state["frames"])
+        want_frames = 0 if self.obs_kind == "state" else self.k
+        if sim.shape != (expected,) or frames.shape[0] not in (0, want_frames) or (
+                frames.size and frames.shape[1:] != (3, self.size, self.size)):
+            raise ValueError(
+                f"this dmc/{self.task_name} snapshot holds {sim.size} simulator numbers and frames "
+                f"of shape {tuple(frames.shape)}; this env needs {expected} and "
+                f"({want_frames}, 3, {self.size}, {self.size}): it was saved with other "
+                "settings (frame_stack, image_size) or another dm_control version")
+        unknown = set(state["model"]) - set(self._model_fields)
+        if unknown:
+            raise ValueError(f"this dmc/{self.task_name} snapshot changes model fields "
+                             f"{sorted(unknown)} this MuJoCo version does not have")
+        restored = set(self._changed_fields()) | set(state["model"])
+        for name in restored:
+            src = state["model"][name] if name in state["model"] else getattr(self._pristine, name)
+            np.copyto(getattr(model, name), np.asarray(src).reshape(getattr(model, name).shape))
+        if "hfield_data" in restored and physics._contexts is not None:
+            with physics.contexts.gl.make_current() as ctx:  # re-upload the terrain (quadruped)
+                for i in range(model.nhfield):
+                    ctx.call(mujoco.mjr_uploadHField, model, physics.contexts.mujoco.ptr, i)
+        mujoco.mj_resetData(model, physics.data.ptr)
+        physics.set_state(sim, sig=self._SIM_STATE)
+        mujoco.mj_forward(model, physics.data.ptr)
+        env.task.random.set_state(state["random"])
+        env._step_count = int(state["step_count"])
+        env._reset_next_step = bool(state["reset_next_step"])
+        self._frames.clear()
+        self._frames.extend(np.array(f) for f in frames)
 
     def close(self) -> None:
         self._env.close()
