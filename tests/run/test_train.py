@@ -97,7 +97,13 @@ def test_intrinsic_bonus_reaches_the_advantages(tiny_config, monkeypatch):
     envs = make_vec_env(cfg)
     agent = ppo_module.PPOAgent(cfg, envs, torch.device("cpu"))
     agent.start(envs)
-    agent.explorer.reward = lambda seq, actions=None, pad_mask=None, update=False: torch.full((seq.shape[0],), 2.0)
+    def constant_reward(explorer):
+        def reward(seq, actions=None, pad_mask=None, update=False, chunk_size=None):
+            explorer.last_raw = torch.full((seq.shape[0],), 2.0)
+            return explorer.last_raw.clone()
+        return reward
+
+    agent.explorer.reward = constant_reward(agent.explorer)
     seen = {}
     real_gae = ppo_module.gae
 
@@ -116,7 +122,7 @@ def test_intrinsic_bonus_reaches_the_advantages(tiny_config, monkeypatch):
     agent0 = ppo_module.PPOAgent(cfg0, make_vec_env(cfg0), torch.device("cpu"))
     envs0 = make_vec_env(cfg0)
     agent0.start(envs0)
-    agent0.explorer.reward = agent.explorer.reward
+    agent0.explorer.reward = constant_reward(agent0.explorer)
     agent0.iterate(envs0)
     assert not torch.allclose(with_bonus, seen["adv"])
 

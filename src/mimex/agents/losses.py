@@ -51,11 +51,14 @@ def gae(rewards: torch.Tensor, values: torch.Tensor, last_value: torch.Tensor,
 
 def ppo_losses(new_logp: torch.Tensor, old_logp: torch.Tensor, advantages: torch.Tensor,
                new_values: torch.Tensor, old_values: torch.Tensor, returns: torch.Tensor,
-               clip: float, clip_value: bool) -> dict[str, torch.Tensor]:
+               clip: float, clip_value: bool, value_loss: str = "half_mse") -> dict[str, torch.Tensor]:
     """Clipped surrogate and value losses for a minibatch (all float[B]).
 
+    ``value_loss``: ``"half_mse"`` = mean 0.5 * squared error (CleanRL, SB3), ``"mse"`` = mean
+    squared error (MVP, where the official ``value_loss_coef=2`` multiplies it).
+
     Returns:
-        policy_loss, value_loss (0.5 * squared error, optionally clipped), approx_kl
+        policy_loss, value_loss (optionally clipped), approx_kl
         (the low-variance ``(r - 1) - log r`` estimator) and clip_fraction.
     """
     log_ratio = new_logp - old_logp
@@ -68,5 +71,6 @@ def ppo_losses(new_logp: torch.Tensor, old_logp: torch.Tensor, advantages: torch
     with torch.no_grad():
         approx_kl = ((ratio - 1) - log_ratio).mean()
         clip_frac = ((ratio - 1).abs() > clip).float().mean()
-    return {"policy_loss": pg, "value_loss": 0.5 * v_err.mean(), "approx_kl": approx_kl,
+    scale = {"half_mse": 0.5, "mse": 1.0}[value_loss]
+    return {"policy_loss": pg, "value_loss": scale * v_err.mean(), "approx_kl": approx_kl,
             "clip_fraction": clip_frac}

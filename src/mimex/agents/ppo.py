@@ -1,11 +1,13 @@
 """PPO with an exploration bonus, readable top to bottom.
 
 One iteration: collect ``num_steps`` steps from every environment; compute each
-transition's intrinsic reward while training the explorer on the rollout in minibatches
-(the reward of a sequence is the explorer's loss on it before that minibatch's step, so
-one forward pass serves both); add ``beta * r_int`` to the extrinsic reward *before*
-GAE; bootstrap time-limit truncations with ``V(o_final)`` (never true terminals); then
-``epochs`` passes of clipped-surrogate updates over shuffled minibatches.
+transition's intrinsic reward while training the explorer on the rollout, in minibatches
+of ``explore.batch_size`` or (``batch_size=0``, the official code) as one batch with one
+optimiser step, computed in chunks (the reward of a sequence is the explorer's loss on it
+before the step, so one forward pass serves both); add ``beta * r_int`` to the extrinsic
+reward *before* GAE; bootstrap time-limit truncations with ``V(o_final)`` (never true
+terminals); then ``epochs`` passes of clipped-surrogate updates over minibatches (shuffled,
+or consecutive rollout steps as MVP does).
 """
 
 from __future__ import annotations
@@ -56,19 +58,22 @@ class PPOAgent:
                               "this task has discrete actions: use ppo.action_std=learned")
         self.std_schedule = None if p.action_std == "learned" else parse_schedule(p.action_std)
         default_enc = "cnn" if cfg.env.name.startswith("atari/") else "frozen"
-        self.pipeline = ObsPipeline(envs.single_observation_space, p, cfg.seed, device, default_enc)
+        self.pipeline = ObsPipeline(envs.single_observation_space, p, cfg.seed, device, default_enc,
+                                    explore_input=ex.input)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(cfg.seed)
             self.net = ActorCritic(self.pipeline.policy_shapes, self.action_dim, self.discrete, p).to(device)
-        self.optimizer = adam(self.net.parameters(), lr=p.lr, eps=1e-5)
+        self.optimizer = adam(self.net.parameters(), lr=p.lr, eps=p.adam_eps)
         self.explorer = None
         self.tracker = None
         if ex.name != "none":
             options = vars(getattr(ex, ex.name)).copy()
             options.update(seed=cfg.seed + 1000, device=str(device))
             self.explorer = make_explorer(ex.name, self.pipeline.explore_dim, self.action_dim, **options)
-            end = "next" if ex.name == "icm" else ex.seq_end  # ICM scores (o_t, a_t, o_t+1)
-            self.tracker = SequenceTracker(envs.num_envs, ex.seq_len, self.pipeline.explore_dim, end, device)
+            # ICM scores (obs[-2], a_t, obs[-1]): (o_t, a_t, o_t+1) with seq_end=next; with
+            # seq_end=current it gets the release's misaligned (o_t-1, a_t, o_t) (notes 4.1)
+            self.tracker = SequenceTracker(envs.num_envs, ex.seq_len, self.pipeline.explore_dim,
+                                           ex.seq_end, device)
         self.batch = envs.num_envs * p.num_steps
         self.max_iterations = max(1, math.ceil(cfg.steps / self.batch))
         self.global_step = 0
@@ -99,6 +104,7 @@ class PPOAgent:
                   for k, v in self.policy_in.items()}
         act_shape = (S, N) if self.discrete else (S, N, self.action_dim)
         actions = torch.zeros(act_shape, dtype=torch.int64 if self.discrete else torch.float32, device=dev)
+        executed = torch.zeros_like(actions)  # what the envs ran: clipped to the action space
         logps, values, rew_ext, final_values = (torch.zeros(S, N, device=dev) for _ in range(4))
         term, trunc = (torch.zeros(S, N, dtype=torch.bool, device=dev) for _ in range(2))
         seqs, pads, episodes, successes = [], [], [], []
@@ -108,7 +114,9 @@ class PPOAgent:
             for k, v in self.policy_in.items():
                 inputs[k][t] = v
             actions[t], logps[t], values[t] = action, logp, value
-            res = envs.step(self.env_action(action))
+            env_action = self.env_action(action)
+            executed[t] = torch.as_tensor(env_action, device=dev)
+            res = envs.step(env_action)
             self.global_step += N
             if not np.isfinite(res.reward).all():
                 env_i = int(np.flatnonzero(~np.isfinite(res.reward))[0])
@@ -137,10 +145,13 @@ class PPOAgent:
         with torch.no_grad():
             last_value = self.net.value(self.policy_in)
 
-        r_int, explore_metrics = self._intrinsic(seqs, pads, actions)
+        r_int, explore_metrics = self._intrinsic(seqs, pads, executed)
         beta = ex.beta * (1.0 - min(1.0, self.global_step / self.cfg.steps)) if ex.beta_anneal else ex.beta
+        explore_metrics.update(bonus_metrics(rew_ext, beta * r_int))
         rewards = bootstrap_truncated(rew_ext + beta * r_int, trunc, term, final_values, p.gamma)
         adv, returns = gae(rewards, values, last_value, term | trunc, p.gamma, p.gae_lambda)
+        if p.norm_adv == "batch":  # MVP: once over the whole rollout
+            adv = (adv - adv.mean()) / (adv.std() + 1e-8)
         flat = lambda x: x.reshape(S * N, *x.shape[2:])  # noqa: E731
         batch = {"inputs": {k: flat(v) for k, v in inputs.items()}, "actions": flat(actions),
                  "logp": flat(logps), "values": flat(values), "adv": flat(adv), "returns": flat(returns)}
@@ -155,13 +166,17 @@ class PPOAgent:
             metrics["charts/episodic_length"] = float(np.mean([e["length"] for e in episodes]))
             metrics["charts/success_rate"] = float(np.mean([e["success"] for e in episodes]))
             metrics["charts/episodes"] = len(episodes)
+            metrics.update(end_fractions(episodes))
         if not self.discrete:
             metrics["policy/std"] = float(std if std is not None else self.net.log_std.detach().exp().mean())
         return metrics
 
     def _intrinsic(self, seqs: list[torch.Tensor], pads: list[torch.Tensor],
                    actions: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
-        """Intrinsic reward of every transition, float[S, N], training the explorer on the way."""
+        """Intrinsic reward of every transition, float[S, N], training the explorer on the way.
+
+        ``actions``: the actions the environments executed (ICM learns from these).
+        """
         S, N = actions.shape[:2]
         if self.explorer is None:
             return torch.zeros(S, N, device=self.device), {"explore/reward_mean": 0.0}
@@ -174,18 +189,28 @@ class PPOAgent:
             act_seq = torch.zeros((S * N, seq.shape[1], *flat_a.shape[1:]), dtype=flat_a.dtype, device=self.device)
             act_seq[:, -2] = flat_a
         r = torch.zeros(S * N, device=self.device)
+        raw = torch.zeros(S * N, device=self.device)
         for epoch in range(ex.epochs):
+            if ex.batch_size == 0:  # the whole rollout, one optimiser step (computed in chunks)
+                out = self.explorer.reward(seq, act_seq, pad, update=True, chunk_size=ex.chunk_size)
+                if epoch == 0:
+                    r, raw = out, self.explorer.last_raw
+                continue
             order = torch.randperm(S * N, device=self.device)
             for start in range(0, S * N, ex.batch_size):
                 idx = order[start:start + ex.batch_size]
                 out = self.explorer.reward(seq[idx], None if act_seq is None else act_seq[idx],
                                            pad[idx], update=True)
                 if epoch == 0:
-                    r[idx] = out
+                    r[idx], raw[idx] = out, self.explorer.last_raw
+        r = self.explorer.normalize_rollout(r.reshape(S, N), update=True)
         _check_finite("intrinsic reward", r, self.global_step)
-        metrics = {"explore/reward_mean": float(r.mean()), "explore/reward_max": float(r.max())}
-        metrics.update({k: v for k, v in self.explorer.last_metrics.items() if k not in metrics})
-        return r.reshape(S, N), metrics
+        metrics = {k: v for k, v in self.explorer.last_metrics.items()
+                   if not k.startswith("explore/reward")}  # per-call losses; rewards: whole rollout
+        metrics.update({"explore/reward_mean": float(r.mean()), "explore/reward_max": float(r.max()),
+                        "explore/reward_raw_mean": float(raw.mean()),
+                        "explore/updates": float(self.explorer.n_updates)})
+        return r, metrics
 
     def _lr(self, epoch: int) -> float:
         p = self.cfg.ppo
@@ -204,16 +229,19 @@ class PPOAgent:
         for epoch in range(p.epochs):
             for g in self.optimizer.param_groups:
                 g["lr"] = self._lr(epoch)
-            order = torch.randperm(self.batch, device=self.device)
+            if p.sampler == "sequential":  # consecutive steps x all envs, the same split each epoch
+                order = torch.arange(self.batch, device=self.device)
+            else:
+                order = torch.randperm(self.batch, device=self.device)
             for start in range(0, self.batch, mb_size):
                 idx = order[start:start + mb_size]
                 inputs = {k: v[idx] for k, v in b["inputs"].items()}
                 logp, ent, value = self.net.evaluate(inputs, b["actions"][idx], std)
                 adv = b["adv"][idx]
-                if p.norm_adv and adv.numel() > 1:
+                if p.norm_adv == "minibatch" and adv.numel() > 1:
                     adv = (adv - adv.mean()) / (adv.std() + 1e-8)
                 out = ppo_losses(logp, b["logp"][idx], adv, value, b["values"][idx],
-                                 b["returns"][idx], p.clip, p.clip_value_loss)
+                                 b["returns"][idx], p.clip, p.clip_value_loss, p.value_loss)
                 entropy = ent.mean()
                 loss = out["policy_loss"] + p.value_coef * out["value_loss"] - p.ent_coef * entropy
                 _check_finite("loss", loss.detach(), self.global_step)
@@ -268,6 +296,25 @@ class PPOAgent:
         inputs, _ = self.pipeline(obs, update_stats=False)
         action, _, _ = self.net.act(inputs, self.current_std(), deterministic=True)
         return self.env_action(action)
+
+
+def bonus_metrics(r_ext: torch.Tensor, bonus: torch.Tensor) -> dict[str, float]:
+    """How large the weighted bonus ``beta * r_int`` is next to the extrinsic reward (both
+    float[S, N]): its mean, and the ratio of mean absolute values (a ratio far below 0.01
+    means the bonus cannot change what the agent does)."""
+    ext = float(r_ext.abs().mean())
+    return {"explore/bonus_mean": float(bonus.mean()),
+            "explore/bonus_to_extrinsic": float(bonus.abs().mean()) / max(ext, 1e-8)}
+
+
+END_REASONS = ("collision", "dropped", "unstable", "timeout", "terminal")
+
+
+def end_fractions(episodes: list[dict[str, Any]]) -> dict[str, float]:
+    """``charts/end_<reason>``: the fraction of this iteration's finished episodes that ended
+    by each reason (``collision``, ``dropped``, ``unstable``, ``timeout``, ``terminal``)."""
+    n = len(episodes)
+    return {f"charts/end_{k}": sum(e.get("end") == k for e in episodes) / n for k in END_REASONS}
 
 
 def _take(obs: Any, rows: np.ndarray) -> Any:

@@ -34,7 +34,16 @@ class StepResult:
     terminated: np.ndarray  # bool[N]
     truncated: np.ndarray  # bool[N]
     success: np.ndarray  # bool[N], info["success"] of the step (False when absent)
-    episodes: list[dict[str, float]] = field(default_factory=list)  # finished: return, length, success
+    episodes: list[dict[str, Any]] = field(default_factory=list)  # finished: return, length, success, end
+
+
+def end_reason(terminated: bool, info: dict[str, Any]) -> str:
+    """Why an episode ended: ``collision``, ``dropped`` or ``unstable`` (from the env's info
+    flags), else ``terminal`` for another true end, ``timeout`` for a time-limit cut."""
+    for flag, reason in (("arm_collision", "collision"), ("dropped", "dropped"), ("unstable", "unstable")):
+        if info.get(flag):
+            return reason
+    return "terminal" if terminated else "timeout"
 
 
 class VecEnv:
@@ -75,7 +84,7 @@ class VecEnv:
             next_obs.append(o)
             if te or tr:
                 episodes.append({"return": float(self.ep_return[i]), "length": int(self.ep_length[i]),
-                                 "success": bool(self.ep_success[i])})
+                                 "success": bool(self.ep_success[i]), "end": end_reason(te, info)})
                 self.ep_return[i], self.ep_length[i], self.ep_success[i] = 0.0, 0, False
                 o, _ = env.reset()
             obs.append(o)
