@@ -13,7 +13,7 @@ from mimex.envs.headless import choose_gl  # noqa: E402
 
 choose_gl()
 
-from mimex.errors import MimexError  # noqa: E402
+from mimex.errors import ConfigError, MimexError  # noqa: E402
 
 RESERVED = ("sweep", "plot", "report", "bench", "pretrain-encoder")
 
@@ -41,6 +41,9 @@ def _train_parser(sub: Any) -> None:
                    help="override any config key (repeatable), e.g. --set explore.mimex.n_masks=5")
     p.add_argument("--device", help="torch device, e.g. cpu or cuda")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--allow-inexact-resume", action="store_true",
+                   help="resume even with other CPU thread settings than the checkpoint's "
+                        "(the continuation then differs from an uninterrupted run)")
 
 
 def cmd_train(a: argparse.Namespace) -> int:
@@ -56,11 +59,15 @@ def cmd_train(a: argparse.Namespace) -> int:
         flags["progress"] = False
     saved = Path(a.run_dir) / "config.json"
     if saved.exists() and a.preset is None and not a.sets and set(flags) <= {"run_dir", "steps", "progress", "device"}:
-        data = json.loads(saved.read_text(encoding="utf-8"))  # `mimex train --run-dir D` resumes D as it was
+        try:  # `mimex train --run-dir D` resumes D as it was
+            data = json.loads(saved.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"cannot read {saved} ({exc}); pass the run's settings (--env, "
+                              "--preset, --set) to use this directory") from None
         cfg = from_dict(RunConfig, apply_overrides(data, flags))
     else:
         cfg = resolve_config(a.preset, flags, a.sets)
-    summary = train(cfg)
+    summary = train(cfg, allow_inexact_resume=a.allow_inexact_resume)
     if "stopped_by_signal" in summary:
         print(f"stopped at step {summary['step']}; checkpoint saved. Run the same command to resume.")
         return 128 + int(summary["stopped_by_signal"])

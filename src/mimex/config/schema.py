@@ -7,6 +7,7 @@ described by :class:`RunConfig`; ``config.json`` in the run directory is ``asdic
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,6 +73,10 @@ class PPOConfig:
     def __post_init__(self) -> None:
         check(self.lr_schedule in LR_SCHEDULES, f"ppo.lr_schedule must be one of {LR_SCHEDULES}, got {self.lr_schedule!r}")
         check(self.encoder in ENCODERS, f"ppo.encoder must be one of {ENCODERS}, got {self.encoder!r}")
+        from mimex.nets.encoders import ACTIVATIONS
+
+        check(self.activation in ACTIVATIONS,
+              f"ppo.activation must be one of {tuple(ACTIVATIONS)}, got {self.activation!r}")
         if isinstance(self.norm_adv, bool):  # config.json of runs made before norm_adv had a scope
             self.norm_adv = "minibatch" if self.norm_adv else "off"
         check(self.norm_adv in ADV_NORMS, f"ppo.norm_adv must be one of {ADV_NORMS}, got {self.norm_adv!r}")
@@ -146,6 +151,16 @@ class RunConfig:
         check(self.agent in AGENTS, f"agent must be one of {AGENTS}, got {self.agent!r}")
         check(self.agent != "drqv2", "agent 'drqv2' is not available yet in this version; use --agent ppo")
         check(self.steps >= 1, f"steps must be >= 1, got {self.steps}")
+        check(type(self.seed) is int and self.seed >= 0, f"seed must be an integer >= 0, got {self.seed!r}")
+        todo, bad = [("", dataclasses.asdict(self))], []
+        while todo:  # every float of the config, env.options aside, must be finite (lr=inf, nan)
+            prefix, node = todo.pop()
+            for k, v in node.items():
+                if isinstance(v, dict) and k != "options":
+                    todo.append((f"{prefix}{k}.", v))
+                elif isinstance(v, float) and not math.isfinite(v):
+                    bad.append(f"{prefix}{k}={v}")
+        check(not bad, f"config values must be finite numbers, got {', '.join(sorted(bad))}")
         check(self.log_every >= 1, f"log_every must be >= 1, got {self.log_every}")
         batch = self.env.num_envs * self.ppo.num_steps
         check(batch % self.ppo.minibatches == 0,

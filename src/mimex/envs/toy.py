@@ -20,6 +20,8 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from mimex.errors import ConfigError
+
 N_BUMPS = 16
 CORRIDOR_LENGTH, CORRIDOR_HORIZON = 30, 100
 CHAIN_LENGTH, CHAIN_HORIZON = 40, 120  # +-1 steps spread faster than the corridor's
@@ -42,15 +44,16 @@ class LineWorld(gym.Env):
 
     def __init__(self, discrete: bool, length: int = CORRIDOR_LENGTH, horizon: int = CORRIDOR_HORIZON,
                  obs: str = "state") -> None:
-        if length < 2 or horizon < 1:
-            raise ValueError(f"length must be >= 2 and horizon >= 1, got {length}, {horizon}")
+        for key, value, least in (("length", length, 2), ("horizon", horizon, 1)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
+                raise ConfigError(f"option {key} must be an integer >= {least}, got {value!r}")
         self.discrete, self.length, self.horizon, self.obs_kind = discrete, length, horizon, obs
         if obs == "state":
             self.observation_space = gym.spaces.Box(0.0, 1.0, (N_BUMPS + 1,), np.float32)
         elif obs == "pixels":
             self.observation_space = gym.spaces.Box(0, 255, (3, IMAGE, IMAGE), np.uint8)
         else:
-            raise ValueError(f"obs must be 'state' or 'pixels', got {obs!r}")
+            raise ConfigError(f"obs must be 'state' or 'pixels', got {obs!r}")
         self.action_space = gym.spaces.Discrete(2) if discrete else gym.spaces.Box(-1.0, 1.0, (1,), np.float32)
         self.centres = np.linspace(0.0, 1.0, N_BUMPS)
         self.pos = 0.0
@@ -92,15 +95,16 @@ class LineWorld(gym.Env):
         self.np_random.bit_generator.state = state["rng"]
 
 
-def make_corridor(obs: str = "state", seed: int | None = None, **kwargs: Any) -> gym.Env:
-    env = LineWorld(discrete=False, obs=obs, **kwargs)
+def make_corridor(obs: str = "state", seed: int | None = None, length: int = CORRIDOR_LENGTH,
+                  horizon: int = CORRIDOR_HORIZON) -> gym.Env:
+    env = LineWorld(discrete=False, length=length, horizon=horizon, obs=obs)
     env.reset(seed=seed)
     return env
 
 
-def make_chain(obs: str = "state", seed: int | None = None, **kwargs: Any) -> gym.Env:
-    kwargs = {"length": CHAIN_LENGTH, "horizon": CHAIN_HORIZON, **kwargs}
-    env = LineWorld(discrete=True, obs=obs, **kwargs)
+def make_chain(obs: str = "state", seed: int | None = None, length: int = CHAIN_LENGTH,
+               horizon: int = CHAIN_HORIZON) -> gym.Env:
+    env = LineWorld(discrete=True, length=length, horizon=horizon, obs=obs)
     env.reset(seed=seed)
     return env
 

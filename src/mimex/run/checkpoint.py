@@ -1,21 +1,25 @@
 """Atomic checkpoints of plain data (tensors, numbers, strings, containers), never pickled objects.
 
 A checkpoint is written to a temporary file, flushed to disk, and renamed over the old one
-(the previous one is kept as ``checkpoint.prev.pt``), so a crash mid-write never leaves a
-torn file. NumPy arrays are stored as tensors with a marker and restored as arrays, so the
-file loads with ``torch.load(weights_only=True)``.
+(the previous one is kept as ``checkpoint.prev.pt``, a hard link made before the rename),
+so a crash at any moment leaves a whole ``checkpoint.pt``. NumPy arrays are stored as tensors with a marker and restored as arrays, so the
+file loads with ``torch.load(weights_only=True)``. Loading first checks every byte against
+the CRC32 that the zip container stores, so a damaged file is refused, never used.
 """
 
 from __future__ import annotations
 
 import os
 import random
+import shutil
+import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
+from mimex import errors
 from mimex.errors import CheckpointError
 
 CHECKPOINT = "checkpoint.pt"
@@ -72,22 +76,67 @@ def save_checkpoint(run_dir: Path, state: dict[str, Any], name: str = CHECKPOINT
         f.flush()
         os.fsync(f.fileno())
     if name == CHECKPOINT and path.exists():
-        os.replace(path, path.with_name(PREVIOUS))
+        _keep_previous(path)
     os.replace(tmp, path)
+    _sync_dir(path.parent)
     return path
 
 
+def _keep_previous(path: Path) -> None:
+    """Make ``checkpoint.prev.pt`` a copy of ``path`` while ``path`` stays in place, so that a
+    crash at any moment leaves a ``checkpoint.pt`` to resume from."""
+    staged = path.with_name(PREVIOUS + ".tmp")
+    staged.unlink(missing_ok=True)
+    try:
+        os.link(path, staged)
+    except OSError:  # a file system without hard links
+        shutil.copyfile(path, staged)
+    os.replace(staged, path.with_name(PREVIOUS))
+
+
+def _sync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _advice(path: Path) -> str:
+    prev = path.with_name(PREVIOUS)
+    if path.name == CHECKPOINT and prev.exists():
+        return (f"Copy {prev} over it to resume from the previous checkpoint, or move the run "
+                "directory away to start a fresh run")
+    return "Move the run directory away (or use a new --run-dir) to start a fresh run"
+
+
+def verify_checkpoint(path: Path) -> None:
+    """Check every stored byte against the zip CRC that ``torch.save`` wrote: damaged bytes
+    that would still load (a flipped bit in a weight) are a CheckpointError, not wrong numbers."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            bad = zf.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        raise CheckpointError(errors.CHECKPOINT_UNREADABLE.format(
+            path=path, advice=_advice(path), reason=f"{type(exc).__name__}: {exc}")) from exc
+    if bad is not None:
+        raise CheckpointError(errors.CHECKPOINT_DAMAGED.format(path=path, member=bad, advice=_advice(path)))
+
+
 def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
-    """Read a checkpoint; an unreadable file is a CheckpointError that says what to do."""
+    """Read a checkpoint; an unreadable or damaged file is a CheckpointError that says what to do."""
+    path = Path(path)
+    verify_checkpoint(path)
     try:
         data = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as exc:  # noqa: BLE001 - any read failure means the same thing to the user
-        reason = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else ""
-        raise CheckpointError(
-            f"cannot read checkpoint {path} ({type(exc).__name__}: {reason}); it may be truncated or "
-            f"corrupt. Restore {path.with_name(PREVIOUS)} over it, or move the run directory "
-            "away to start a fresh run"
-        ) from exc
+        raise CheckpointError(errors.CHECKPOINT_UNREADABLE.format(
+            path=path, advice=_advice(path), reason=f"{type(exc).__name__}: {str(exc).strip()}")) from exc
     if not isinstance(data, dict) or "format" not in data:
         raise CheckpointError(f"{path} is not a mimex checkpoint (no 'format' key)")
     return from_plain(data)

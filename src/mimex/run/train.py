@@ -13,6 +13,7 @@ import os
 import random
 import resource
 import signal
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -20,18 +21,21 @@ from typing import Any
 import numpy as np
 import torch
 
+from mimex import errors
 from mimex.agents.ppo import NonFiniteError, PPOAgent
 from mimex.config.schema import RunConfig, to_dict
 from mimex.envs import make_env
-from mimex.errors import CheckpointError
+from mimex.errors import CheckpointError, ConfigError
 from mimex.run.checkpoint import (
     CHECKPOINT,
+    PREVIOUS,
     load_checkpoint,
     rng_states,
     save_checkpoint,
     set_rng_states,
 )
-from mimex.run.logger import MetricsLogger, read_metrics
+from mimex.run.lock import RunLock, prepare_run_dir
+from mimex.run.logger import MetricsLogger, move_aside_stale_run, read_metrics
 from mimex.run.progress import Progress
 from mimex.run.vector import VecEnv
 
@@ -114,58 +118,158 @@ def success_milestones(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return {"first_success_step": first, "best_success_rate": best}
 
 
-def train(cfg: RunConfig) -> dict[str, Any]:
-    """Train (or resume) the run described by ``cfg``. Returns the summary."""
-    run_dir = Path(cfg.run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    device = torch.device(cfg.device)
+def resolve_device(name: str) -> torch.device:
+    """``name`` as a torch device; an unknown or unavailable one is a ConfigError."""
+    try:
+        device = torch.device(name)
+    except (RuntimeError, TypeError, ValueError) as exc:
+        raise ConfigError(errors.BAD_DEVICE.format(device=name, reason=str(exc).strip())) from None
+    if device.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0 or (device.index or 0) >= count:
+            reason = f"{count} CUDA device(s) visible" + ("" if count else "; torch.cuda.is_available() is False")
+            raise ConfigError(errors.DEVICE_UNAVAILABLE.format(device=name, reason=reason))
+    elif device.type == "mps" and not torch.backends.mps.is_available():
+        raise ConfigError(errors.DEVICE_UNAVAILABLE.format(device=name, reason="torch.backends.mps.is_available() is False"))
+    elif device.type not in ("cpu", "cuda", "mps"):
+        raise ConfigError(errors.BAD_DEVICE.format(device=name, reason=f"mimex does not run on {device.type!r}"))
+    return device
+
+
+def note(text: str) -> None:
+    """A line for the user on stderr (kept off stdout, which carries the summary table)."""
+    print(f"mimex: {text}", file=sys.stderr, flush=True)
+
+
+def train(cfg: RunConfig, allow_inexact_resume: bool = False) -> dict[str, Any]:
+    """Train (or resume) the run described by ``cfg``. Returns the summary.
+
+    ``allow_inexact_resume``: resume even where the continuation will not match an
+    uninterrupted run (other CPU thread settings); otherwise that is a CheckpointError.
+    """
+    device = resolve_device(cfg.device)
+    run_dir = prepare_run_dir(cfg.run_dir)
+    with RunLock(run_dir):
+        return _train_locked(cfg, run_dir, device, allow_inexact_resume)
+
+
+def _train_locked(cfg: RunConfig, run_dir: Path, device: torch.device, allow_inexact: bool) -> dict[str, Any]:
     if cfg.threads > 0:
         torch.set_num_threads(cfg.threads)
-    ckpt_path = run_dir / CHECKPOINT
-    ckpt = load_checkpoint(ckpt_path) if ckpt_path.exists() else None
+    ckpt = _resume_state(cfg, run_dir)
     if ckpt is not None:
-        diff = _config_diff(ckpt["config"], to_dict(cfg))
-        if diff:
-            raise CheckpointError(
-                f"the checkpoint in {run_dir} was made with another config: " + "; ".join(diff)
-                + ". Use the same settings to resume, or a new --run-dir"
-            )
-    (run_dir / "config.json").write_text(json.dumps(to_dict(cfg), indent=2), encoding="utf-8")
+        if int(ckpt["agent"]["global_step"]) >= cfg.steps:
+            return _already_finished(cfg, run_dir, device, ckpt)
+        _check_threads(cfg, run_dir, ckpt, allow_inexact)
+    _explain_steps(cfg)
     seed_everything(cfg.seed, cfg.deterministic)
-    envs = make_vec_env(cfg)
-    agent = PPOAgent(cfg, envs, device)
-    elapsed_before = 0.0
+    envs = make_vec_env(cfg)  # bad env options fail here, before anything is written
+    try:
+        agent = PPOAgent(cfg, envs, device)
+        elapsed_before = _start_or_restore(agent, envs, ckpt)
+    except BaseException:
+        envs.close()
+        raise
+    if ckpt is None:
+        aside = move_aside_stale_run(run_dir)
+        if aside is not None:
+            note(f"{run_dir} held metrics but no checkpoint (a run killed before its first "
+                 f"checkpoint); its files were moved to {aside}, and a fresh run starts")
+    (run_dir / "config.json").write_text(json.dumps(to_dict(cfg), indent=2), encoding="utf-8")
+    logger = MetricsLogger(run_dir, cfg.tensorboard, None if ckpt is None else agent.global_step,
+                           restore=None if ckpt is None else ckpt.get("last_row"))
+    last: dict[str, Any] = {}
+    if ckpt is not None:
+        for row in read_metrics(run_dir):
+            last.update(row)
+    return _loop(cfg, run_dir, device, agent, envs, logger, last, elapsed_before)
+
+
+def _resume_state(cfg: RunConfig, run_dir: Path) -> dict[str, Any] | None:
+    """The checkpoint to resume from (None for a fresh run), checked against ``cfg``."""
+    ckpt_path = run_dir / CHECKPOINT
+    if not ckpt_path.exists():
+        if (run_dir / PREVIOUS).exists():
+            raise CheckpointError(
+                f"{run_dir} has {PREVIOUS} but no {CHECKPOINT}: copy {run_dir / PREVIOUS} to "
+                f"{ckpt_path} to resume from it, or move the run directory away to start afresh")
+        return None
+    ckpt = load_checkpoint(ckpt_path)
+    diff = _config_diff(ckpt["config"], to_dict(cfg))
+    if diff:
+        raise CheckpointError(
+            f"the checkpoint in {run_dir} was made with another config: " + "; ".join(diff)
+            + ". Use the same settings to resume, or a new --run-dir"
+        )
+    return ckpt
+
+
+def _check_threads(cfg: RunConfig, run_dir: Path, ckpt: dict[str, Any], allow_inexact: bool) -> None:
+    """CPU results depend on torch's thread count: resuming with another one is refused
+    (or, with ``allow_inexact``, warned about), never silently different."""
+    saved, now = ckpt.get("threads"), torch.get_num_threads()
+    if saved is None or int(saved) == now:
+        return
+    msg = errors.THREADS_CHANGED.format(run_dir=run_dir, saved=saved, now=now, threads=cfg.threads,
+                                        omp=os.environ.get("OMP_NUM_THREADS", "unset"))
+    if not allow_inexact:
+        raise CheckpointError(msg)
+    note("warning (--allow-inexact-resume): " + msg.split(": the resumed")[0]
+         + "; the resumed run will not be bit-exact")
+
+
+def _start_or_restore(agent: PPOAgent, envs: VecEnv, ckpt: dict[str, Any] | None) -> float:
+    """Start a fresh run, or restore one; returns the wall-clock seconds already spent."""
     if ckpt is None:
         agent.start(envs)
-    else:
-        agent.load_state_dict(ckpt["agent"])
-        if ckpt["envs"] is not None:
-            envs.set_state(ckpt["envs"])
-        else:
-            envs.reset()  # this suite cannot snapshot its envs: the resumed run is not bit-exact
-        set_rng_states(ckpt["rng"])
-        elapsed_before = float(ckpt["elapsed_s"])
-    logger = MetricsLogger(run_dir, cfg.tensorboard, None if ckpt is None else agent.global_step)
+        return 0.0
+    agent.load_state_dict(ckpt["agent"])
+    if ckpt["envs"] is not None:
+        envs.set_state(ckpt["envs"])
+    else:  # this suite cannot snapshot its envs: start fresh episodes, encoded afresh
+        agent.start(envs)
+        note("this task's environments cannot be saved, so they restart with fresh episodes: "
+             "the resumed run is not bit-exact (weights, optimiser and explorer are restored)")
+    set_rng_states(ckpt["rng"])
+    return float(ckpt["elapsed_s"])
+
+
+def _explain_steps(cfg: RunConfig) -> None:
+    batch = cfg.env.num_envs * cfg.ppo.num_steps
+    if cfg.steps % batch:
+        total = -(-cfg.steps // batch) * batch
+        what = "less than one iteration" if cfg.steps < batch else "not a multiple of one iteration"
+        note(f"steps={cfg.steps} is {what} (env.num_envs * ppo.num_steps = {cfg.env.num_envs} * "
+             f"{cfg.ppo.num_steps} = {batch} steps): training runs {total // batch} iteration(s), "
+             f"to step {total}")
+
+
+def _weights_finite(agent: PPOAgent) -> bool:
+    """One device sync: are all policy and value weights finite?"""
+    return bool(torch.stack([torch.isfinite(p).all() for p in agent.net.parameters()]).all())
+
+
+def _loop(cfg: RunConfig, run_dir: Path, device: torch.device, agent: PPOAgent, envs: VecEnv,
+          logger: MetricsLogger, last: dict[str, Any], elapsed_before: float) -> dict[str, Any]:
     progress = Progress(cfg.steps, agent.global_step, enabled=cfg.progress)
     start = time.perf_counter()
     last_ckpt = start
-    last: dict[str, Any] = {}
 
     def state() -> dict[str, Any]:
         return {"format": FORMAT, "config": to_dict(cfg), "agent": agent.state_dict(),
-                "envs": envs.get_state(), "rng": rng_states(),
-                "elapsed_s": elapsed_before + time.perf_counter() - start}
+                "envs": envs.get_state(), "rng": rng_states(), "threads": torch.get_num_threads(),
+                "last_row": logger.last_line, "elapsed_s": elapsed_before + time.perf_counter() - start}
+
+    def checkpoint() -> None:
+        logger.sync()
+        save_checkpoint(run_dir, state())
 
     stopped = None
     try:
         with _StopFlag() as stop:
             while agent.global_step < cfg.steps:
                 t0 = time.perf_counter()
-                try:
-                    metrics = agent.iterate(envs)
-                except NonFiniteError as exc:
-                    path = save_checkpoint(run_dir, state(), name="debug-checkpoint.pt")
-                    raise NonFiniteError(f"{exc}; state saved to {path}") from exc
+                metrics = _iterate(agent, envs, run_dir, state)
                 metrics["perf/sps"] = agent.batch / max(time.perf_counter() - t0, 1e-9)
                 last.update(metrics)
                 if agent.iteration % cfg.log_every == 0 or agent.global_step >= cfg.steps:
@@ -175,18 +279,58 @@ def train(cfg: RunConfig) -> dict[str, Any]:
                     stopped = stop.signal
                     break
                 if time.perf_counter() - last_ckpt > cfg.checkpoint_minutes * 60:
-                    save_checkpoint(run_dir, state())
+                    checkpoint()
                     last_ckpt = time.perf_counter()
-        save_checkpoint(run_dir, state())
+        checkpoint()
     finally:
         progress.close()
         logger.close()
         envs.close()
-    elapsed = elapsed_before + time.perf_counter() - start
     if stopped is not None:
         return {"stopped_by_signal": stopped, "step": agent.global_step, "run_dir": str(run_dir)}
+    elapsed = elapsed_before + time.perf_counter() - start
+    return _write_summary(cfg, run_dir, device, agent.global_step, agent.iteration, elapsed, last)
+
+
+def _iterate(agent: PPOAgent, envs: VecEnv, run_dir: Path, state: Any) -> dict[str, Any]:
+    """One iteration; a non-finite reward, loss or weight saves a debug checkpoint and stops."""
+    try:
+        metrics = agent.iterate(envs)
+        if not _weights_finite(agent):
+            raise NonFiniteError(errors.WEIGHTS_NON_FINITE.format(step=agent.global_step))
+        return metrics
+    except NonFiniteError as exc:
+        path = save_checkpoint(run_dir, state(), name="debug-checkpoint.pt")
+        raise NonFiniteError(f"{exc}; state saved to {path}") from exc
+    except ValueError as exc:  # torch.distributions rejects NaN parameters mid-update
+        if _weights_finite(agent):
+            raise
+        path = save_checkpoint(run_dir, state(), name="debug-checkpoint.pt")
+        raise NonFiniteError(errors.WEIGHTS_NON_FINITE.format(step=agent.global_step)
+                             + f"; state saved to {path}") from exc
+
+
+def _already_finished(cfg: RunConfig, run_dir: Path, device: torch.device,
+                      ckpt: dict[str, Any]) -> dict[str, Any]:
+    """A finished run trained again: nothing to do; its summary stays as it was."""
+    step = int(ckpt["agent"]["global_step"])
+    note(f"{run_dir} is already at step {step} (steps={cfg.steps}): nothing to train. "
+         "Pass a larger --steps to continue it")
+    path = run_dir / "summary.json"
+    if path.exists():
+        return json.loads(path.read_text(encoding="utf-8"))
+    last: dict[str, Any] = {}  # stopped after its last checkpoint, before the summary
+    for row in read_metrics(run_dir):
+        if row["step"] <= step:
+            last.update(row)
+    return _write_summary(cfg, run_dir, device, step, int(ckpt["agent"]["iteration"]),
+                          float(ckpt["elapsed_s"]), last)
+
+
+def _write_summary(cfg: RunConfig, run_dir: Path, device: torch.device, step: int, iterations: int,
+                   elapsed: float, last: dict[str, Any]) -> dict[str, Any]:
     final_keys = [k for k in last if k.startswith(("charts/", "explore/reward"))]
-    summary = {"step": agent.global_step, "iterations": agent.iteration,
+    summary = {"step": step, "iterations": iterations,
                "wall_clock_s": elapsed, "env": cfg.env.name, "explore": cfg.explore.name,
                "seed": cfg.seed, **{k: last[k] for k in final_keys},
                **success_milestones(read_metrics(run_dir)),
