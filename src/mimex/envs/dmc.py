@@ -15,7 +15,6 @@ arrays and numbers, so a stopped run resumes bit for bit (see :meth:`DMCEnv.get_
 
 from __future__ import annotations
 
-import copy
 from collections import deque
 from typing import Any
 
@@ -29,6 +28,10 @@ import numpy as np  # noqa: E402
 
 # The camera dm_control's pixel benchmarks use per domain (DrQ-v2: quadruped looks from 2).
 DEFAULT_CAMERA = {"quadruped": 2}
+# Model fields snapshots leave out: textures, meshes and their bounding-volume trees (most of
+# a model's memory: 11-70 MiB). No suite task changes them, and a change would also need a
+# GPU upload that set_state does not do.
+UNTRACKED_MODEL_FIELDS = ("tex_", "mesh_", "bvh_", "skin_", "flex_")
 
 
 def split_name(task_name: str) -> tuple[str, str]:
@@ -79,11 +82,12 @@ class DMCEnv(gym.Env):
             model.vis.global_.offheight = max(image_size, 16)
             self.observation_space = gym.spaces.Box(0, 255, (3 * frame_stack, image_size, image_size), np.uint8)
         self._frames: deque[np.ndarray] = deque(maxlen=frame_stack)
-        # The compiled model as loaded: snapshots hold the model fields a task changed since
+        # The model's numeric fields as loaded: snapshots hold those a task changed since
         # (e.g. finger's target site, reacher's target, quadruped's terrain).
-        self._pristine = copy.deepcopy(self._env.physics.model.ptr)
-        self._model_fields = [n for n in dir(self._pristine) if not n.startswith("_")
-                              and isinstance(getattr(self._pristine, n), np.ndarray)]
+        model = self._env.physics.model.ptr
+        self._pristine = {n: getattr(model, n).copy() for n in dir(model)
+                          if not n.startswith(("_",) + UNTRACKED_MODEL_FIELDS)
+                          and isinstance(getattr(model, n), np.ndarray)}
 
     def _render(self) -> np.ndarray:
         img = self._env.physics.render(self.size, self.size, camera_id=self.camera,
@@ -129,8 +133,7 @@ class DMCEnv(gym.Env):
 
     def _changed_fields(self) -> list[str]:
         model = self._env.physics.model.ptr
-        return [n for n in self._model_fields
-                if not np.array_equal(getattr(model, n), getattr(self._pristine, n))]
+        return [n for n, value in self._pristine.items() if not np.array_equal(getattr(model, n), value)]
 
     def get_state(self) -> dict[str, Any]:
         """Everything the next steps depend on, as plain arrays and numbers (checkpoint-safe):
@@ -178,13 +181,14 @@ class DMCEnv(gym.Env):
                 f"of shape {tuple(frames.shape)}; this env needs {expected} and "
                 f"({want_frames}, 3, {self.size}, {self.size}): it was saved with other "
                 "settings (frame_stack, image_size) or another dm_control version")
-        unknown = set(state["model"]) - set(self._model_fields)
+        unknown = set(state["model"]) - set(self._pristine)
         if unknown:
-            raise ValueError(f"this dmc/{self.task_name} snapshot changes model fields "
-                             f"{sorted(unknown)} this MuJoCo version does not have")
+            raise ValueError(f"this dmc/{self.task_name} snapshot sets model fields {sorted(unknown)} "
+                             "that this env does not have or track: it was saved with another "
+                             "MuJoCo or mimex version")
         restored = set(self._changed_fields()) | set(state["model"])
-        for name in restored:
-            src = state["model"][name] if name in state["model"] else getattr(self._pristine, name)
+        for name in sorted(restored):
+            src = state["model"][name] if name in state["model"] else self._pristine[name]
             np.copyto(getattr(model, name), np.asarray(src).reshape(getattr(model, name).shape))
         if "hfield_data" in restored and physics._contexts is not None:
             with physics.contexts.gl.make_current() as ctx:  # re-upload the terrain (quadruped)
