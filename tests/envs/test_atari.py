@@ -73,7 +73,7 @@ def test_snapshot_restores_the_exact_future(game, options, k, n, ends, tmp_path)
     other.step(actions[0])
     other.set_state(_through_checkpoint(snap, tmp_path))
     _assert_same_state(snap, other.get_state())
-    for step, (a, r) in enumerate(zip(actions[k:], ref)):
+    for step, (a, r) in enumerate(zip(actions[k:], ref, strict=True)):
         s = other.step(a)
         for field in ("obs", "next_obs", "reward", "terminated", "truncated"):
             np.testing.assert_array_equal(getattr(r, field), getattr(s, field), err_msg=f"{field}, step {step}")

@@ -104,8 +104,8 @@ def test_snapshot_restores_the_exact_future_across_an_episode_end(task, obs, tmp
     _assert_same_state(snap, other.get_state())
     out = _play(other, actions[100:])
     assert len(out) == len(ref)
-    for step, (a, b) in enumerate(zip(ref, out)):
-        for x, y in zip(a, b):
+    for step, (a, b) in enumerate(zip(ref, out, strict=True)):
+        for x, y in zip(a, b, strict=True):
             np.testing.assert_array_equal(np.asarray(x), np.asarray(y), err_msg=f"step {step}")
     env.close()
     other.close()
