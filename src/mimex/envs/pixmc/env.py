@@ -13,7 +13,9 @@ Observations:
         only (scaled joint positions and velocities), as the original pixel-based PixMC
         agents see it; goal and object positions are never given with pixels.
 Info (every step): ``success`` (bool, latched for the episode), ``success_count``, the reward
-``terms``, and ``arm_collision`` / ``dropped`` / ``unstable`` flags (each ends the episode).
+``terms``, and the ``arm_collision`` / ``dropped`` flags (each ends the episode:
+``terminated``) and ``unstable`` (MuJoCo diverged; the step is undone and the episode is
+cut: ``truncated``, never a true terminal).
 """
 
 from __future__ import annotations
@@ -62,6 +64,26 @@ def robot_info(robot: str) -> robots.RobotInfo:
     raise ValueError(f"unknown robot {robot!r}; expected 'franka' or 'kuka'")
 
 
+def net_contact_forces(model: mujoco.MjModel, data: mujoco.MjData,
+                       mask: np.ndarray) -> dict[int, np.ndarray]:
+    """Net contact force [3] (world frame, N) on each body ``b`` with ``mask[b]`` that has
+    contacts: all its contacts' force vectors summed (a contact's force acts on geom2 along
+    +normal, on geom1 along -normal)."""
+    out: dict[int, np.ndarray] = {}
+    f6 = np.zeros(6)
+    for i in range(data.ncon):
+        c = data.contact[i]
+        b1, b2 = model.geom_bodyid[c.geom1], model.geom_bodyid[c.geom2]
+        if not (mask[b1] or mask[b2]) or c.efc_address < 0:
+            continue
+        mujoco.mj_contactForce(model, data, i, f6)
+        f = c.frame.reshape(3, 3).T @ f6[:3]   # contact frame (rows: normal, t1, t2) -> world
+        for b, sign in ((b2, 1.0), (b1, -1.0)):
+            if mask[b]:
+                out[int(b)] = out.get(int(b), np.zeros(3)) + sign * f
+    return out
+
+
 class PixmcEnv(gym.Env):
     """One PixMC task: ``robot`` in {"franka", "kuka"}, ``task`` in {"reach", "cabinet", "pick",
     "move"}, ``reward`` in {"dense", "sparse", "sparser"}, ``obs`` in {"state", "pixels",
@@ -92,7 +114,8 @@ class PixmcEnv(gym.Env):
         self._vadr = np.array([m.joint(j).dofadr[0] for j in self.info.joints])
         self._lo = np.array([m.joint(j).range[0] for j in self.info.joints])
         self._hi = np.array([m.joint(j).range[1] for j in self.info.joints])
-        self._arm_bodies = {m.body(b).id for b in self.info.arm_bodies}
+        self._is_arm = np.zeros(m.nbody, bool)
+        self._is_arm[[m.body(b).id for b in self.info.arm_bodies]] = True
         self._hand_site = m.site(self.info.hand_site).id
         self._finger_sites = np.array([m.site(s).id for s in self.info.finger_sites])
         self._goal_mocap = m.body("goal").mocapid[0] if self.spec_task.goal_init else None
@@ -180,18 +203,17 @@ class PixmcEnv(gym.Env):
             return pix
         return {"pixels": pix, "state": self._state(with_task=False)}
 
+    def arm_contact_forces(self) -> dict[str, np.ndarray]:
+        """Net contact force [3] (world frame, N) on each arm body that has contacts: the sum
+        over its contacts of the force the other geom exerts on it (as Isaac Gym's net
+        contact force per rigid body)."""
+        return {self.model.body(b).name: f for b, f in
+                net_contact_forces(self.model, self.data, self._is_arm).items()}
+
     def arm_collision(self) -> bool:
-        """True when an arm link touches anything with a contact force above 1 N."""
-        d, m = self.data, self.model
-        force = np.zeros(6)
-        for i in range(d.ncon):
-            c = d.contact[i]
-            b1, b2 = m.geom_bodyid[c.geom1], m.geom_bodyid[c.geom2]
-            if b1 in self._arm_bodies or b2 in self._arm_bodies:
-                mujoco.mj_contactForce(m, d, i, force)
-                if np.linalg.norm(force[:3]) > tasks.ARM_CONTACT_FORCE_LIMIT:
-                    return True
-        return False
+        """True when the net contact force on some arm link has a norm above 1 N."""
+        return any(np.linalg.norm(f) > tasks.ARM_CONTACT_FORCE_LIMIT
+                   for f in net_contact_forces(self.model, self.data, self._is_arm).values())
 
     # ------------------------------------------------------------------ reward / success
     def _reward_and_flags(self, action: np.ndarray):
@@ -264,21 +286,45 @@ class PixmcEnv(gym.Env):
             raise ValueError(f"action must have shape {self._targets.shape}, got {a.shape}")
         self._targets = np.clip(self._targets + self.info.speeds * a, self._lo, self._hi)
         self.data.ctrl[:] = self._targets
-        mujoco.mj_step(self.model, self.data, nstep=scene.SUBSTEPS)
+        m, d = self.model, self.data
+        before, n_bad = self._sim_state(), self._n_bad()
+        mujoco.mj_step(m, d, nstep=scene.SUBSTEPS)
+        if self._n_bad() > n_bad:
+            # MuJoCo diverged and reset the state to qpos0 by itself: put back the state of
+            # the step start (the last valid one) so that the final observation is usable.
+            n_bad = self._n_bad()
+            mujoco.mj_setState(m, d, before, self._SIM_STATE)
+            mujoco.mj_forward(m, d)
+            self._set_n_bad(n_bad)
         return a
+
+    _BAD = (mujoco.mjtWarning.mjWARN_BADQACC, mujoco.mjtWarning.mjWARN_BADQVEL,
+            mujoco.mjtWarning.mjWARN_BADQPOS)
+
+    def _n_bad(self) -> int:
+        """How often MuJoCo found a diverged acceleration, velocity or position this episode."""
+        return int(sum(self.data.warning[w].number for w in self._BAD))
+
+    def _set_n_bad(self, n: int) -> None:
+        for w in self._BAD:
+            self.data.warning[w].number = 0
+        self.data.warning[self._BAD[0]].number = n
 
     # ------------------------------------------------------------------ snapshots (exact resume)
     _SIM_STATE = mujoco.mjtState.mjSTATE_INTEGRATION
+
+    def _sim_state(self) -> np.ndarray:
+        sim = np.empty(mujoco.mj_stateSize(self.model, self._SIM_STATE))
+        mujoco.mj_getState(self.model, self.data, sim, self._SIM_STATE)
+        return sim
 
     def get_state(self) -> dict[str, Any]:
         """Everything the next steps depend on: MuJoCo's integration state (time, positions,
         velocities, controls, mocap poses, warm start), the joint targets, step and success
         counters and the reset RNG. Plain arrays and numbers (checkpoint-safe)."""
-        sim = np.empty(mujoco.mj_stateSize(self.model, self._SIM_STATE))
-        mujoco.mj_getState(self.model, self.data, sim, self._SIM_STATE)
-        return {"sim": sim, "targets": self._targets.copy(), "steps": self._steps,
+        return {"sim": self._sim_state(), "targets": self._targets.copy(), "steps": self._steps,
                 "count": self._count, "success": self._success,
-                "badqacc": int(self.data.warning[mujoco.mjtWarning.mjWARN_BADQACC].number),
+                "badqacc": self._n_bad(),
                 "rng": self.np_random.bit_generator.state}
 
     def set_state(self, state: dict[str, Any]) -> None:
@@ -292,7 +338,7 @@ class PixmcEnv(gym.Env):
         mujoco.mj_resetData(self.model, self.data)
         mujoco.mj_setState(self.model, self.data, sim, self._SIM_STATE)
         mujoco.mj_forward(self.model, self.data)
-        self.data.warning[mujoco.mjtWarning.mjWARN_BADQACC].number = int(state["badqacc"])
+        self._set_n_bad(int(state["badqacc"]))
         self._targets = np.asarray(state["targets"], dtype=np.float64).copy()
         self._steps, self._count = int(state["steps"]), int(state["count"])
         self._success = bool(state["success"])
@@ -300,9 +346,11 @@ class PixmcEnv(gym.Env):
         self.np_random.bit_generator.state = state["rng"]
 
     def unstable(self) -> bool:
-        """True when MuJoCo flagged a diverging acceleration this episode (it then resets the
-        state by itself); the env ends the episode rather than continue from that state."""
-        return self.data.warning[mujoco.mjtWarning.mjWARN_BADQACC].number > 0
+        """True when MuJoCo flagged a diverging acceleration (or velocity, position) this
+        episode; ``apply_action`` then restored the state of the step start. The env cuts the
+        episode there as a truncation, not a true terminal: the agent did nothing wrong, so
+        value targets should bootstrap from the final observation."""
+        return self._n_bad() > 0
 
     def finish_step(self, a: np.ndarray, renderer: mujoco.Renderer | None = None):
         """Reward, success, termination and observation after ``apply_action``."""
@@ -311,8 +359,8 @@ class PixmcEnv(gym.Env):
         self._update_success(cond)
         collided = self.arm_collision()
         unstable = self.unstable()
-        terminated = bool(collided or dropped or unstable)
-        truncated = bool(self._steps >= self.max_steps and not terminated)
+        terminated = bool(collided or dropped)
+        truncated = bool((self._steps >= self.max_steps or unstable) and not terminated)
         info: dict[str, Any] = {"success": bool(self._success), "success_count": self._count,
                                 "terms": terms, "arm_collision": collided, "dropped": dropped,
                                 "unstable": unstable}

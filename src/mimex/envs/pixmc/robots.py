@@ -72,6 +72,15 @@ FRANKA_JOINTS = tuple(f"panda_joint{i}" for i in range(1, 8)) + ("panda_finger_j
 FRANKA_LIMITS = ((-2.8973, 2.8973), (-1.7628, 1.7628), (-2.8973, 2.8973), (-3.0718, -0.0698),
                  (-2.8973, 2.8973), (-0.0175, 3.7525), (-2.8973, 2.8973), (0.0, 0.04), (0.0, 0.04))
 FRANKA_DEFAULT_Q = np.array([1.157, -1.066, -0.155, -2.239, -1.841, 1.003, 0.469, 0.035, 0.035])
+# Centres of mass in each link's frame (link1..7, hand): the Panda's published inertial
+# parameters. Off the joint axes, as on the real arm: with every centre of mass on the axes at
+# qpos0, MuJoCo's body_invweight0 of links 1 and 2 is 0, so a contact on them gets a zero
+# regulariser (R = 1e-15), is solved as a near-infinitely stiff constraint and the solver
+# diverges (mjWARN_BADQACC) when link 2 hits the table edge.
+FRANKA_LINK_COM = ("0.003875 0.002081 -0.04762", "-0.003141 -0.02872 0.003495",
+                   "0.027518 0.039252 -0.066502", "-0.05317 0.104419 0.027454",
+                   "-0.011953 0.041065 -0.038437", "0.060149 -0.014117 -0.010517",
+                   "0.010517 -0.004252 0.061597", "-0.01 0 0.03")
 # Egocentric camera: hand-local (0.04, 0, 0.045), looking along the hand's +z (toward the fingers).
 FRANKA_CAMERA_POS = (0.04, 0.0, 0.045)
 
@@ -92,33 +101,34 @@ def franka_body_xml() -> str:
     lim = FRANKA_LIMITS
     j = [f'<joint name="panda_joint{i + 1}" axis="0 0 1" range="{lim[i][0]} {lim[i][1]}" '
          f'armature="0.1" damping="1"/>' for i in range(7)]
-    inert = '<inertial pos="0 0 0" mass="{m}" diaginertia="{i} {i} {i}"/>'
+    inert = '<inertial pos="{c}" mass="{m}" diaginertia="{i} {i} {i}"/>'
+    com = FRANKA_LINK_COM
     return f"""
     <body name="panda_link0" pos="{ROBOT_BASE_POS[0]} {ROBOT_BASE_POS[1]} {ROBOT_BASE_POS[2]}" quat="0 0 0 1">
       <geom type="cylinder" fromto="0 0 0 0 0 0.2" size="0.07" rgba="{_ARM_RGBA}" contype="0" conaffinity="0"/>
       <body name="panda_link1" pos="0 0 0.333" gravcomp="1">
-        {inert.format(m=3.0, i=0.02)}{j[0]}
+        {inert.format(c=com[0], m=3.0, i=0.02)}{j[0]}
         {_cap((0, 0, -0.13), (0, 0, 0.0), 0.06)}
         <body name="panda_link2" quat="0.7071068 -0.7071068 0 0" gravcomp="1">
-          {inert.format(m=3.0, i=0.02)}{j[1]}
+          {inert.format(c=com[1], m=3.0, i=0.02)}{j[1]}
           {_cap((0, 0, -0.05), (0, -0.2, 0), 0.06)}
           <body name="panda_link3" pos="0 -0.316 0" quat="0.7071068 0.7071068 0 0" gravcomp="1">
-            {inert.format(m=2.5, i=0.015)}{j[2]}
+            {inert.format(c=com[2], m=2.5, i=0.015)}{j[2]}
             {_cap((0, 0, -0.08), (0.0825, 0, 0), 0.055)}
             <body name="panda_link4" pos="0.0825 0 0" quat="0.7071068 0.7071068 0 0" gravcomp="1">
-              {inert.format(m=2.5, i=0.015)}{j[3]}
+              {inert.format(c=com[3], m=2.5, i=0.015)}{j[3]}
               {_cap((0, 0, 0), (-0.0825, 0.1, 0), 0.055)}
               <body name="panda_link5" pos="-0.0825 0.384 0" quat="0.7071068 -0.7071068 0 0" gravcomp="1">
-                {inert.format(m=2.0, i=0.01)}{j[4]}
+                {inert.format(c=com[4], m=2.0, i=0.01)}{j[4]}
                 {_cap((0, 0, -0.22), (0, 0, -0.02), 0.05)}
                 <body name="panda_link6" quat="0.7071068 0.7071068 0 0" gravcomp="1">
-                  {inert.format(m=1.5, i=0.008)}{j[5]}
+                  {inert.format(c=com[5], m=1.5, i=0.008)}{j[5]}
                   {_cap((0, 0, 0), (0.088, 0, 0), 0.045)}
                   <body name="panda_link7" pos="0.088 0 0" quat="0.7071068 0.7071068 0 0" gravcomp="1">
-                    {inert.format(m=0.5, i=0.003)}{j[6]}
+                    {inert.format(c=com[6], m=0.5, i=0.003)}{j[6]}
                     {_cap((0, 0, -0.03), (0, 0, 0.06), 0.04)}
                     <body name="panda_hand" pos="0 0 0.107" quat="0.9238795 0 0 -0.3826834" gravcomp="1">
-                      {inert.format(m=0.7, i=0.002)}
+                      {inert.format(c=com[7], m=0.7, i=0.002)}
                       <geom type="box" pos="0 0 0.03" size="0.025 0.1 0.025" rgba="{_ARM_RGBA}" {_ROBOT_GEOM}/>
                       <camera name="ego" pos="{FRANKA_CAMERA_POS[0]} {FRANKA_CAMERA_POS[1]} {FRANKA_CAMERA_POS[2]}"
                               xyaxes="0 1 0 1 0 0" fovy="{{fovy}}"/>
@@ -153,7 +163,10 @@ FRANKA = RobotInfo(
     joints=FRANKA_JOINTS,
     default_q=FRANKA_DEFAULT_Q,
     speeds=np.array([0.125] * 7 + [0.0125] * 2),
-    arm_bodies=tuple(f"panda_link{i}" for i in range(1, 8)),
+    # As the original's "every body whose name contains 'link'": panda_link0..7, not the hand
+    # or the fingers. link0 (the base) has no collision geometry here (it would not touch the
+    # floor anyway: MuJoCo skips contacts between a world-fixed body and the world).
+    arm_bodies=tuple(f"panda_link{i}" for i in range(8)),
     camera="ego",
     hand_site="hand_point",
     finger_sites=("left_grasp", "right_grasp"),

@@ -27,6 +27,11 @@ DRAWER_Z = 0.25          # top-drawer centre above the cabinet centre, m
 DRAWER_TRAVEL = 0.4      # m
 HANDLE_OFFSET = 0.305    # handle point in front of the drawer body, along +x (m)
 GOAL_RADIUS = 0.04
+# Cube: Isaac Gym's default asset density (create_box) and rigid-shape friction. Mass
+# 1000 * size^3: 0.091 kg (Franka, 0.045 m), 0.216 kg (Kuka, 0.06 m). MuJoCo takes the larger
+# friction of two touching geoms (PhysX averages them).
+CUBE_DENSITY = 1000.0    # kg/m^3
+CUBE_FRICTION = 1.0
 # 120 deg horizontal FOV on a 298 x 224 render, centre-cropped to 224 x 224, is a square
 # image with a 2*atan(tan(60 deg) * 112/149) = 105.1 deg field of view.
 EGO_FOVY_DEG = math.degrees(2 * math.atan(math.tan(math.radians(60.0)) * 112.0 / 149.0))
@@ -48,9 +53,10 @@ def _goal() -> str:
 
 def _cube(size: float) -> str:
     s = size / 2
+    f = CUBE_FRICTION
     return (f'<body name="cube" pos="0.5 0 {0.4 + s}"><freejoint name="cube_joint"/>'
-            f'<geom name="cube" type="box" size="{s} {s} {s}" mass="0.05" rgba="0.9 0.2 0.2 1" '
-            f'friction="1.5 0.01 0.001" condim="4" {_WORLD}/></body>')
+            f'<geom name="cube" type="box" size="{s} {s} {s}" density="{CUBE_DENSITY}" '
+            f'rgba="0.9 0.2 0.2 1" friction="{f} 0.01 0.001" condim="4" {_WORLD}/></body>')
 
 
 def _cabinet() -> str:
