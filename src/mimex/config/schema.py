@@ -151,14 +151,15 @@ class RunConfig:
         check(self.agent in AGENTS, f"agent must be one of {AGENTS}, got {self.agent!r}")
         check(self.agent != "drqv2", "agent 'drqv2' is not available yet in this version; use --agent ppo")
         check(self.steps >= 1, f"steps must be >= 1, got {self.steps}")
-        check(type(self.seed) is int and self.seed >= 0, f"seed must be an integer >= 0, got {self.seed!r}")
+        check(hasattr(self.seed, "__index__") and not isinstance(self.seed, bool) and self.seed >= 0,
+              f"seed must be an integer >= 0, got {self.seed!r}")
         todo, bad = [("", dataclasses.asdict(self))], []
         while todo:  # every float of the config, env.options aside, must be finite (lr=inf, nan)
             prefix, node = todo.pop()
             for k, v in node.items():
                 if isinstance(v, dict) and k != "options":
                     todo.append((f"{prefix}{k}.", v))
-                elif isinstance(v, float) and not math.isfinite(v):
+                elif isinstance(v, float) and not math.isfinite(v) and k != "checkpoint_minutes":
                     bad.append(f"{prefix}{k}={v}")
         check(not bad, f"config values must be finite numbers, got {', '.join(sorted(bad))}")
         check(self.log_every >= 1, f"log_every must be >= 1, got {self.log_every}")
