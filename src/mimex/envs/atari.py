@@ -50,6 +50,10 @@ class SnapshotAtariEnv(_AtariEnv):
     def __init__(self, *args: Any, repeat_action_probability: float = 0.25, **kwargs: Any) -> None:
         if kwargs.get("continuous"):
             raise ValueError("mimex's Atari envs have discrete actions; continuous=True is not supported")
+        if kwargs.get("frameskip", 4) != 1:
+            raise ValueError("SnapshotAtariEnv draws sticky actions once per step, so each step must "
+                             f"be one frame: pass frameskip=1 (got {kwargs.get('frameskip', 4)}) and "
+                             "skip frames in a wrapper (AtariPreprocessing)")
         super().__init__(*args, repeat_action_probability=0.0, **kwargs)
         self.sticky = float(repeat_action_probability)
         self._previous = 0  # the minimal and full action sets both start with NOOP
