@@ -21,7 +21,7 @@ def test_help_lists_config_keys_with_their_docs(capsys):
     out = capsys.readouterr().out
     assert "explore.mimex.n_masks = 1" in out
     assert "independent maskings averaged per sequence" in out
-    assert "presets: debug, demo, pixmc, atari" in out
+    assert "presets: debug, demo, atari, pixmc-paper, pixmc" in out
 
 
 def test_unknown_names_exit_2_with_the_choices(tmp_path, capsys):

@@ -11,7 +11,7 @@ import dataclasses
 import json
 from typing import Any
 
-from mimex.config.presets import PRESETS
+from mimex.config.presets import PRESETS, task_settings
 from mimex.config.schema import RunConfig, from_dict, to_dict
 from mimex.errors import ConfigError
 
@@ -73,7 +73,9 @@ def apply_overrides(data: dict[str, Any], overrides: dict[str, Any], parse: bool
 
 def resolve_config(preset: str | None = None, overrides: dict[str, Any] | None = None,
                    sets: list[str] | None = None) -> RunConfig:
-    """Defaults, then the preset, then ``overrides`` (typed), then ``--set`` strings."""
+    """Defaults, then the preset, then ``overrides`` (typed), then ``--set`` strings; then the
+    preset's per-task keys (``presets.task_settings``: e.g. the PixMC presets' learning rate and
+    step budget of ``env.name``) where neither ``overrides`` nor ``--set`` gave that key."""
     data = to_dict(RunConfig())
     if preset is not None:
         if preset not in PRESETS:
@@ -87,6 +89,9 @@ def resolve_config(preset: str | None = None, overrides: dict[str, Any] | None =
         k, v = item.split("=", 1)
         parsed[k.strip()] = v
     apply_overrides(data, parsed, parse=True)
+    per_task = task_settings(preset, data["env"]["name"], data["env"]["reward"])
+    given = set(overrides or {}) | set(parsed)
+    apply_overrides(data, {k: v for k, v in per_task.items() if k not in given})
     return from_dict(RunConfig, data)
 
 
