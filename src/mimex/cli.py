@@ -92,7 +92,7 @@ def cmd_check_env(a: argparse.Namespace) -> int:
         return 0
     spec = env_spec(a.name)
     rewards = [a.reward] if a.reward else (list(spec.rewards) if a.all else [None])
-    kinds = [a.obs] if a.obs else (list(spec.obs) if a.all else [spec.obs[0]])
+    kinds = [a.obs] if a.obs else (list(spec.obs) if a.all else [spec.default_obs or spec.obs[0]])
     for reward in rewards:
         for obs in kinds:
             kwargs: dict[str, Any] = {"obs": obs}
