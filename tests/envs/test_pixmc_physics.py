@@ -129,12 +129,16 @@ def test_cube_has_isaac_gym_default_density(robot, size, mass):
 @pytest.mark.parametrize("robot", ["franka", "kuka"])
 @pytest.mark.parametrize("task", ["reach", "cabinet", "pick", "move"])
 def test_no_unstable_steps_over_many_random_episodes(robot, task):
-    """300 random-action episodes per task, run to the step limit through arm contacts (the
-    contacts that used to make the solver diverge): MuJoCo never flags a bad acceleration."""
+    """300 random-action episodes per task (at most 500 steps each), with arm contacts not
+    ending them, so that the arm keeps pushing into the table (the contacts that used to make
+    the solver diverge): MuJoCo never flags a diverging simulation."""
     env = PixmcEnv(robot, task, seed=0)
+    env.arm_collision = lambda: False
     rng = np.random.default_rng(0)
     for ep in range(300):
         env.reset(seed=ep)
         for _ in range(min(env.max_steps, 500)):
-            env.step(rng.uniform(-1, 1, env.action_space.shape))
-            assert not env.unstable(), f"{robot} {task} episode {ep}"
+            _, _, terminated, truncated, info = env.step(rng.uniform(-1, 1, env.action_space.shape))
+            assert not info["unstable"], f"{robot} {task} episode {ep}"
+            if terminated or truncated:
+                break
