@@ -12,6 +12,8 @@ __all__ = [
     "InputError",
     "CheckpointError",
     "RunLockedError",
+    "ActionError",
+    "ResetNeededError",
     "UNKNOWN_NAME",
     "UNKNOWN_OPTION",
     "BAD_SHAPE",
@@ -26,6 +28,14 @@ __all__ = [
     "THREADS_CHANGED",
     "BAD_EPISODES",
     "WEIGHTS_NON_FINITE",
+    "ACTION_NON_FINITE",
+    "ACTION_BAD_SHAPE",
+    "ACTION_BAD_TYPE",
+    "ACTION_OUT_OF_RANGE",
+    "STEP_BEFORE_RESET",
+    "STEP_AFTER_END",
+    "OPTION_BAD_TYPE",
+    "INPUT_TOO_LARGE",
 ]
 
 
@@ -39,6 +49,14 @@ class ConfigError(MimexError, ValueError):
 
 class InputError(MimexError, ValueError):
     """A call received data of the wrong shape, dtype or value."""
+
+
+class ActionError(InputError):
+    """An environment's ``step`` received an action it cannot run (NaN/inf, wrong shape or type)."""
+
+
+class ResetNeededError(InputError):
+    """An environment's ``step`` was called before ``reset`` or after its episode ended."""
 
 
 class CheckpointError(MimexError, RuntimeError):
@@ -72,3 +90,20 @@ THREADS_CHANGED = ("the checkpoint in {run_dir} was written with {saved} torch C
 BAD_EPISODES = "--episodes must be >= 1, got {episodes}"
 WEIGHTS_NON_FINITE = ("policy weights are not finite (NaN or inf) after the update at environment step "
                       "{step}: the update diverged (check ppo.lr and ppo.max_grad_norm)")
+# Environment steps (every suite; see mimex.envs.action_checks).
+ACTION_NON_FINITE = ("{env}: the action contains {count} non-finite value(s) (NaN or inf), first at "
+                     "index {index}: {action}. The env's state is unchanged; check the policy's output "
+                     "(a NaN action usually means diverged weights)")
+ACTION_BAD_SHAPE = ("{env}: the action must have shape {expected} (action space {space}), got shape "
+                    "{got}; pass one action per step for this env, not a batch or a flattened one")
+ACTION_BAD_TYPE = "{env}: the action must be {expected} (action space {space}), got {got!r}"
+ACTION_OUT_OF_RANGE = "{env}: the action must be an integer in [{low}, {high}] (action space {space}), got {got}"
+STEP_BEFORE_RESET = "{env}: step() was called before reset(); call reset() first"
+STEP_AFTER_END = ("{env}: step() was called after the episode ended ({how}); call reset() to start "
+                  "the next episode")
+# Explorer options and inputs.
+OPTION_BAD_TYPE = "option {name!r} of {kind} must be {expected}, got {value!r} ({got})"
+INPUT_TOO_LARGE = ("{arg} has values up to {biggest:.3g} in absolute value (first in batch row {row}); "
+                   "explorers take |x| <= {bound:.0e}: larger values overflow float32 in the squared "
+                   "errors and would poison the model. Normalise or clip the inputs first; nothing "
+                   "was updated")

@@ -35,6 +35,8 @@ except ImportError:  # the "atari" extra is not installed: make_atari's import s
     ALEState, _AtariEnv = None, gym.Env
 from gymnasium.wrappers import AtariPreprocessing, FrameStackObservation  # noqa: E402
 
+from mimex.envs.action_checks import StepGuard  # noqa: E402
+
 
 class SnapshotAtariEnv(_AtariEnv):
     """ale-py's ``AtariEnv`` that can snapshot itself, with sticky actions drawn here.
@@ -109,10 +111,28 @@ class SnapshotPreprocessing(AtariPreprocessing):
 
 
 class SnapshotFrameStack(FrameStackObservation):
-    """``FrameStackObservation`` that snapshots its stacked frames and reset padding."""
+    """``FrameStackObservation`` that snapshots its stacked frames and reset padding. As the
+    outermost layer it also checks each step (:class:`StepGuard`: the action, and no step
+    before reset or after the end, including an end on life loss that the emulator never sees)."""
+
+    def __init__(self, env: gym.Env, stack_size: int, **kwargs: Any) -> None:
+        super().__init__(env, stack_size, **kwargs)
+        game = getattr(env.unwrapped, "_game", None)
+        self.guard = StepGuard(f"atari/{_game_name(game)}" if game else "atari", env.action_space)
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        out = super().reset(seed=seed, options=options)
+        self.guard.started()
+        return out
+
+    def step(self, action: Any):
+        out = super().step(self.guard.check(action))
+        self.guard.finished(out[2], out[3])
+        return out
 
     def get_state(self) -> dict[str, Any]:
-        return {"frames": np.stack(list(self.obs_queue)), "padding": np.array(self.padding_value)}
+        return {"frames": np.stack(list(self.obs_queue)), "padding": np.array(self.padding_value),
+                "guard": self.guard.state()}
 
     def set_state(self, state: dict[str, Any]) -> None:
         frames = np.asarray(state["frames"])
@@ -122,6 +142,7 @@ class SnapshotFrameStack(FrameStackObservation):
         self.obs_queue.clear()
         self.obs_queue.extend(np.array(f) for f in frames)
         self.padding_value = np.array(state["padding"])
+        self.guard.restore(state.get("guard"))
 
 
 def _game_name(rom: Any) -> str:

@@ -26,6 +26,8 @@ import gymnasium as gym  # noqa: E402
 import mujoco  # noqa: E402
 import numpy as np  # noqa: E402
 
+from mimex.envs.action_checks import StepGuard  # noqa: E402
+
 # The camera dm_control's pixel benchmarks use per domain (DrQ-v2: quadruped looks from 2).
 DEFAULT_CAMERA = {"quadruped": 2}
 # Model fields snapshots leave out: textures, meshes and their bounding-volume trees (most of
@@ -82,6 +84,8 @@ class DMCEnv(gym.Env):
             model.vis.global_.offheight = max(image_size, 16)
             self.observation_space = gym.spaces.Box(0, 255, (3 * frame_stack, image_size, image_size), np.uint8)
         self._frames: deque[np.ndarray] = deque(maxlen=frame_stack)
+        # dm_control itself would silently start a new episode on a step after the last one
+        self.guard = StepGuard(f"dmc/{self.task_name}", self.action_space)
         # The model's numeric fields as loaded: snapshots hold those a task changed since
         # (e.g. finger's target site, reacher's target, quadruped's terrain).
         model = self._env.physics.model.ptr
@@ -109,9 +113,12 @@ class DMCEnv(gym.Env):
         super().reset(seed=seed)
         if seed is not None:
             self._env.task.random.seed(seed)
-        return self._observe(self._env.reset(), first=True), {}
+        out = self._observe(self._env.reset(), first=True), {}
+        self.guard.started()
+        return out
 
     def step(self, action: Any):
+        action = self.guard.check(action)  # NaN, wrong shape, before reset, after the end
         a = np.clip(np.asarray(action, dtype=np.float32), -1.0, 1.0)
         a = self._low + (a + 1.0) * 0.5 * (self._high - self._low)
         reward = 0.0
@@ -123,6 +130,7 @@ class DMCEnv(gym.Env):
         obs = self._observe(ts, first=False)
         terminated = bool(ts.last() and ts.discount == 0.0)
         truncated = bool(ts.last() and not terminated)
+        self.guard.finished(terminated, truncated)
         return obs, reward, terminated, truncated, {}
 
     def render(self) -> np.ndarray:
@@ -146,7 +154,8 @@ class DMCEnv(gym.Env):
         - ``step_count`` / ``reset_next_step``: the dm_control environment's time-limit
           counter and pending-reset flag;
         - ``frames``: the pixel frame stack, uint8[k, 3, H, W] (empty with state observations);
-        - ``task`` and ``obs``: what the snapshot belongs to, checked by :meth:`set_state`.
+        - ``task`` and ``obs``: what the snapshot belongs to, checked by :meth:`set_state`;
+        - ``guard``: whether the episode runs or ended (see ``mimex.envs.action_checks``).
         """
         env = self._env
         model = env.physics.model.ptr
@@ -157,7 +166,7 @@ class DMCEnv(gym.Env):
                 "model": {n: getattr(model, n).copy() for n in self._changed_fields()},
                 "random": env.task.random.get_state(legacy=False),
                 "step_count": int(env._step_count), "reset_next_step": bool(env._reset_next_step),
-                "frames": frames}
+                "frames": frames, "guard": self.guard.state()}
 
     def set_state(self, state: dict[str, Any]) -> None:
         """Restore what :meth:`get_state` returned, from this or another env made with the
@@ -202,6 +211,7 @@ class DMCEnv(gym.Env):
         env._reset_next_step = bool(state["reset_next_step"])
         self._frames.clear()
         self._frames.extend(np.array(f) for f in frames)
+        self.guard.restore(state.get("guard"))
 
     def close(self) -> None:
         self._env.close()

@@ -20,6 +20,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from mimex.envs.action_checks import StepGuard
 from mimex.errors import ConfigError
 
 N_BUMPS = 16
@@ -58,6 +59,7 @@ class LineWorld(gym.Env):
         self.centres = np.linspace(0.0, 1.0, N_BUMPS)
         self.pos = 0.0
         self.t = 0
+        self.guard = StepGuard("toy/Chain" if discrete else "toy/Corridor", self.action_space)
 
     def _obs(self) -> np.ndarray:
         frac = self.pos / self.length
@@ -74,25 +76,30 @@ class LineWorld(gym.Env):
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
         self.pos, self.t = 0.0, 0
+        self.guard.started()
         return self._obs(), {"success": False}
 
     def step(self, action: Any):
+        action = self.guard.check(action)  # NaN, wrong shape, before reset, after the end
         if self.discrete:
-            move = 1.0 if int(action) == 1 else -1.0
+            move = 1.0 if action == 1 else -1.0
         else:
-            move = float(np.clip(np.asarray(action, dtype=np.float32).reshape(-1)[0], -1.0, 1.0))
+            move = float(np.clip(np.asarray(action, dtype=np.float32)[0], -1.0, 1.0))
         self.pos = float(np.clip(self.pos + move, 0.0, self.length))
         self.t += 1
         success = self.pos >= self.length
         truncated = self.t >= self.horizon and not success
+        self.guard.finished(success, truncated)
         return self._obs(), float(success), success, truncated, {"success": success}
 
     def get_state(self) -> dict[str, Any]:
-        return {"pos": self.pos, "t": self.t, "rng": self.np_random.bit_generator.state}
+        return {"pos": self.pos, "t": self.t, "rng": self.np_random.bit_generator.state,
+                "guard": self.guard.state()}
 
     def set_state(self, state: dict[str, Any]) -> None:
         self.pos, self.t = float(state["pos"]), int(state["t"])
         self.np_random.bit_generator.state = state["rng"]
+        self.guard.restore(state.get("guard"))
 
 
 def make_corridor(obs: str = "state", seed: int | None = None, length: int = CORRIDOR_LENGTH,

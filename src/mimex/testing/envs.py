@@ -13,6 +13,8 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from mimex.envs.action_checks import StepGuard
+
 IMAGE = 40  # pixel observations: uint8[3, 40, 40] (the smallest a Nature CNN takes is 36)
 
 
@@ -39,6 +41,7 @@ class PointGoalEnv(gym.Env):
         self.pos = np.zeros(2, dtype=np.float32)
         self.t = 0
         self.total_steps = 0
+        self.guard = StepGuard("testing/PointGoal", self.action_space)
 
     def _obs(self) -> Any:
         state = np.concatenate([self.pos, self.goal]).astype(np.float32)
@@ -56,11 +59,13 @@ class PointGoalEnv(gym.Env):
         super().reset(seed=seed)
         self.pos = self.np_random.uniform(-0.1, 0.1, size=2).astype(np.float32)
         self.t = 0
+        self.guard.started()
         return self._obs(), {"success": False}
 
     def step(self, action: Any):
+        action = self.guard.check(action)  # NaN, wrong shape, before reset, after the end
         if self.discrete:
-            move = np.array([[1, 0], [-1, 0], [0, 1], [0, -1]], dtype=np.float32)[int(action)]
+            move = np.array([[1, 0], [-1, 0], [0, 1], [0, -1]], dtype=np.float32)[action]
         else:
             move = np.clip(np.asarray(action, dtype=np.float32), -1, 1)
         self.pos = np.clip(self.pos + 0.05 * move, -1.0, 1.0).astype(np.float32)
@@ -71,16 +76,18 @@ class PointGoalEnv(gym.Env):
         if self.nan_at is not None and self.total_steps == self.nan_at:
             reward = float("nan")
         truncated = self.t >= self.horizon and not success
+        self.guard.finished(success, truncated)
         return self._obs(), reward, success, truncated, {"success": success}
 
     def get_state(self) -> dict[str, Any]:
         return {"pos": self.pos.copy(), "t": self.t, "total": self.total_steps,
-                "rng": self.np_random.bit_generator.state}
+                "rng": self.np_random.bit_generator.state, "guard": self.guard.state()}
 
     def set_state(self, state: dict[str, Any]) -> None:
         self.pos = np.asarray(state["pos"], dtype=np.float32).copy()
         self.t, self.total_steps = int(state["t"]), int(state["total"])
         self.np_random.bit_generator.state = state["rng"]
+        self.guard.restore(state.get("guard"))
 
 
 def make_point_goal(obs: str = "state", seed: int | None = None, **kwargs: Any) -> gym.Env:

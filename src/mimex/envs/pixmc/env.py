@@ -28,6 +28,7 @@ import gymnasium as gym
 import mujoco
 import numpy as np
 
+from mimex.envs.action_checks import StepGuard
 from mimex.envs.pixmc import rewards, robots, scene, tasks
 
 OBS_CLIP = 5.0
@@ -140,6 +141,7 @@ class PixmcEnv(gym.Env):
         self._steps = 0
         self._count = 0
         self._success = False
+        self.guard = StepGuard(f"pixmc/{robot.capitalize()}{task.capitalize()}", self.action_space)
 
     # ------------------------------------------------------------------ quantities
     def _task_state_dim(self) -> int:
@@ -266,6 +268,7 @@ class PixmcEnv(gym.Env):
             d.qpos[self._cube_q:self._cube_q + 7] = [xy[0], xy[1], ts.cube_z0, 1, 0, 0, 0]
         mujoco.mj_forward(m, d)
         self._steps, self._count, self._success = 0, 0, False
+        self.guard.started()
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         return self.reset_with(None, seed=seed)
@@ -281,9 +284,8 @@ class PixmcEnv(gym.Env):
 
     def apply_action(self, action: np.ndarray) -> np.ndarray:
         """Integrate the targets and run the physics of one control step; returns the clipped action."""
-        a = np.clip(np.asarray(action, dtype=np.float64).reshape(-1), -1.0, 1.0)
-        if a.shape != self._targets.shape:
-            raise ValueError(f"action must have shape {self._targets.shape}, got {a.shape}")
+        # NaN/inf, wrong shape, before reset, after the end: refused before anything changes
+        a = np.clip(np.asarray(self.guard.check(action), dtype=np.float64), -1.0, 1.0)
         self._targets = np.clip(self._targets + self.info.speeds * a, self._lo, self._hi)
         self.data.ctrl[:] = self._targets
         m, d = self.model, self.data
@@ -325,7 +327,7 @@ class PixmcEnv(gym.Env):
         return {"sim": self._sim_state(), "targets": self._targets.copy(), "steps": self._steps,
                 "count": self._count, "success": self._success,
                 "badqacc": self._n_bad(),
-                "rng": self.np_random.bit_generator.state}
+                "rng": self.np_random.bit_generator.state, "guard": self.guard.state()}
 
     def set_state(self, state: dict[str, Any]) -> None:
         """Restore what :meth:`get_state` returned (same robot and task)."""
@@ -344,6 +346,7 @@ class PixmcEnv(gym.Env):
         self._success = bool(state["success"])
         self._pending_seed = None
         self.np_random.bit_generator.state = state["rng"]
+        self.guard.restore(state.get("guard"))
 
     def unstable(self) -> bool:
         """True when MuJoCo flagged a diverging acceleration (or velocity, position) this
@@ -361,6 +364,7 @@ class PixmcEnv(gym.Env):
         unstable = self.unstable()
         terminated = bool(collided or dropped)
         truncated = bool((self._steps >= self.max_steps or unstable) and not terminated)
+        self.guard.finished(terminated, truncated)
         info: dict[str, Any] = {"success": bool(self._success), "success_count": self._count,
                                 "terms": terms, "arm_collision": collided, "dropped": dropped,
                                 "unstable": unstable}
