@@ -44,7 +44,7 @@ def test_pixmc_paper_preset_is_the_official_setting():
     assert (p.sampler, p.norm_adv, p.value_loss, p.value_coef, p.adam_eps) == ("sequential", "batch", "mse", 2.0, 1e-8)
     assert (p.norm_obs, p.lr_schedule, p.clip, p.ent_coef, p.max_grad_norm) == (False, "cos", 0.1, 0.0, 1.0)
     assert (p.hidden, p.activation, p.encoder, p.feature_dim) == ((256, 128, 64), "selu", "frozen", 384)
-    assert (e.beta, e.input, e.batch_size, e.seq_end, e.mimex.pad) == (0.05, "features", 0, "current", "zeros")
+    assert (e.beta, e.input, e.batch_size, e.seq_end, e.mimex.pad) == (0.05, "auto", 0, "current", "zeros")
     assert (e.mimex.seq_len, e.mimex.mask_ratio, e.mimex.n_masks, e.mimex.lr, e.mimex.use_cls) == (5, 0.7, 1, 1e-4, True)
     assert (e.icm.linear_encoder, e.icm.detach_forward, e.icm.feature_dim, e.icm.lr) == (True, True, 288, 1e-3)
     assert (e.rnd.obs_norm, e.rnd.reward_norm, e.rnd.predictor_extra_layer, e.rnd.output_dim) == (False, "none", False, 288)

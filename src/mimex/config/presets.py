@@ -93,7 +93,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "ppo.feature_dim": 384,
         "ppo.init_std": 1.0,
         "explore.beta": 0.05,
-        "explore.input": "features",
+        "explore.input": "auto",  # the image feature with pixels (the paper), the state without
         "explore.batch_size": 0,
         "explore.seq_end": "current",
         "explore.mimex.pad": "zeros",
