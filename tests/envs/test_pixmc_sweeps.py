@@ -18,10 +18,11 @@ ROBOTS = {"Franka": "franka", "Kuka": "kuka"}
 TASKS = {"Reach": "reach", "Cabinet": "cabinet", "Pick": "pick", "Move": "move"}
 NAMES = [f"pixmc/{r}{t}" for r in ROBOTS for t in TASKS]
 # Oracle successes out of 10 seeds measured 10/10/10/9 (Franka Reach/Cabinet/Pick/Move) and
-# 10/10/9/6 (Kuka; remeasured 2026-11-25); the thresholds leave a margin of one or two.
+# 10/10/10/10 (Kuka, Allegro hand; 2026-11-26); the Franka thresholds leave a margin of one or
+# two, the Kuka ones ask 9/10 (test_pixmc_kuka.py checks more seed ranges).
 MIN_ORACLE_SUCCESS = {("franka", "reach"): 10, ("franka", "cabinet"): 8, ("franka", "pick"): 8,
-                      ("franka", "move"): 8, ("kuka", "reach"): 10, ("kuka", "cabinet"): 8,
-                      ("kuka", "pick"): 8, ("kuka", "move"): 4}
+                      ("franka", "move"): 8, ("kuka", "reach"): 10, ("kuka", "cabinet"): 9,
+                      ("kuka", "pick"): 9, ("kuka", "move"): 9}
 
 
 @pytest.mark.parametrize("obs", ["state", "pixels", "pixels+state"])
@@ -57,17 +58,21 @@ def test_scripted_policy_success_rate(robot, task):
 def test_random_policy_rarely_rewarded_under_sparse(robot, task):
     """5,000 random steps: never a success, and a task reward (anything but the action penalty)
     on under 2% of steps, except Franka Cabinet, whose original around-handle bonus has no
-    distance condition (notes 5.2), so only its open bonus must stay silent."""
+    distance condition (notes 5.2), so only its open bonus must stay silent. Kuka Cabinet's
+    open-distance term (6 x opening, no threshold, as the original) is left out of the count:
+    the random Allegro hand brushes the handle and leaves the drawer a few mm open; its open
+    bonus (> 1 cm) must stay silent."""
     env = PixmcEnv(robot, task, reward="sparse", seed=0)
     env.action_space.seed(0)
     env.reset()
+    ignored = {"action_penalty"} | ({"open_dist"} if (robot, task) == ("kuka", "cabinet") else set())
     rewarded = 0
     for _ in range(5000):
         _, _, term, trunc, info = env.step(env.action_space.sample())
         assert not info["success"]
-        terms = {k: v for k, v in info["terms"].items() if k != "action_penalty" and v != 0}
+        terms = {k: v for k, v in info["terms"].items() if k not in ignored and v != 0}
         rewarded += bool(terms)
-        if robot == "franka" and task == "cabinet":
+        if task == "cabinet":
             assert info["terms"]["open_bonus"] == 0.0
         if term or trunc:
             env.reset()

@@ -1,11 +1,18 @@
-"""The Kuka LBR iiwa 7 with a four-finger Allegro-style hand (7 + 16 = 23 joints), in MJCF.
+"""The Kuka LBR iiwa 7 with an Allegro right hand (7 + 16 = 23 joints), in MJCF.
 
-Arm: iiwa 7 R800 link offsets (0.15, 0.19, 0.21, 0.19, 0.21, 0.19, 0.081, flange 0.045 m),
-joint axes z, y, z, -y, z, y, z and limits +-170/120/170/120/170/120/175 deg; the whole actor
-is scaled by ``KUKA_SCALE`` (0.9) as in the original. Hand: palm 0.041 x 0.113 x 0.095 m;
-index / middle / ring fingers 0.0435 m apart with an abduction joint and three flexion joints
-(links 0.054, 0.0384, 0.0267 m); an opposing thumb on a metacarpal in front of the palm
-(a rotation about the finger axis, then three flexions). Fingers curl toward the palm's +x (the grasp side); the thumb curls toward -x.
+Arm: iiwa 7 R800 link offsets (0.15, 0.19, 0.21, 0.19, 0.21, 0.19, 0.081 m), joint axes
+z, y, z, -y, z, y, z and limits +-170/120/170/120/170/120/175 deg; the hand mount
+(``allegro_mount``) sits 0.071 m past link 7, where ``kuka_allegro.urdf`` puts ``iiwa7_link_ee``.
+The whole actor is scaled by ``KUKA_SCALE`` (0.9) as in the original.
+
+Hand, in the mount frame (z along the arm's last axis, toward the fingertips; the palm's grasp
+side faces +x): positions, axes and joint limits follow ``kuka_allegro.urdf`` (primitives
+instead of meshes). Index, middle and ring fingers stand side by side along the palm's top
+edge (index at +y), each a rotation about its own long axis then three flexion joints that
+curl it toward +x. The thumb's base sits inside the palm near its bottom; its first joint
+swings the thumb about the palm normal from the +y side of the palm (lower limit) round to the
+grasp side (upper limit), then it twists about its own axis and flexes toward the fingertips
+(+z). The egocentric camera looks along +z from the grasp side of the mount, image up = -x.
 """
 
 from __future__ import annotations
@@ -26,19 +33,39 @@ ARM_JOINTS = tuple(f"iiwa7_joint_{i}" for i in range(1, 8))
 ARM_LIMITS_DEG = (170, 120, 170, 120, 170, 120, 175)
 ARM_AXES = ("0 0 1", "0 1 0", "0 0 1", "0 -1 0", "0 0 1", "0 1 0", "0 0 1")
 ARM_OFFSETS = (0.15, 0.19, 0.21, 0.19, 0.21, 0.19, 0.081)
-FLANGE = 0.045
+MOUNT_OFFSET = 0.071           # link 7 -> allegro_mount (the URDF's iiwa7_joint_ee)
 ARM_EFFORT = (320, 320, 176, 176, 110, 40, 40)
-FINGERS = ("index", "middle", "ring")
-FINGER_Y = (0.0435, 0.0, -0.0435)
-FINGER_LIMITS = ((-0.47, 0.47), (-0.196, 1.61), (-0.174, 1.709), (-0.227, 1.618))
-THUMB_LIMITS = ((0.263, 1.396), (-0.105, 1.163), (-0.189, 1.644), (-0.162, 1.719))
-LINKS = (0.054, 0.0384, 0.0267)
-# The thumb stands on a metacarpal in front of the palm (+x, the grasp side), parallel to the
-# fingers, so that thumb and fingers close on an object between them.
-THUMB_BASE = (0.085, 0.0, 0.06)
-GRASP_CENTER = (0.042, 0.0, 0.17)   # between fingers and thumb, mid-length (unscaled, m)
-HAND_KP, HAND_KV, HAND_EFFORT = 3.0, 0.1, 0.7
 DEFAULT_ARM_Q = (0.0, -0.4, 0.0, -1.0, 0.0, 1.0, 0.0)
+
+# ---- hand geometry (unscaled metres, mount frame; from kuka_allegro.urdf)
+FINGERS = ("index", "middle", "ring")
+FINGER_BASE = {"index": (-0.0031, 0.0157, 0.1323), "middle": (-0.0031, -0.0294, 0.1346),
+               "ring": (-0.0031, -0.0745, 0.1323)}
+FINGER_SPLAY = {"index": 0.0873, "middle": 0.0, "ring": -0.0873}   # lean toward +y (rad)
+FINGER_LINKS = (0.054, 0.0384)            # proximal, medial
+FINGER_TIP = (0.045, 0.01)                # grasp point on link 3: along the link, toward the pad
+THUMB_BASE = (-0.0213, -0.0125, 0.0441)
+THUMB_KNUCKLE = 0.005                     # thumb joint 0 -> joint 1, along +x
+THUMB_TILT = 0.0873                       # the thumb base leans about x like the index finger (rad)
+THUMB_LINKS = (0.0554, 0.0514)
+THUMB_TIP = (0.06, 0.01)
+PALM_CENTER = (-0.0124, -0.0296, 0.0854)
+PALM_HALF = (0.0204, 0.0565, 0.0475)
+MOUNT_RADIUS, MOUNT_HEIGHT = 0.035, 0.038
+FINGER_RADIUS = 0.0095
+# Joint limits of kuka_allegro.urdf (rad).
+FINGER_LIMITS = ((-0.558, 0.558), (-0.279, 1.728), (-0.279, 1.728), (-0.279, 1.728))
+THUMB_LIMITS = ((0.279, 1.571), (-0.332, 1.152), (-0.279, 1.728), (-0.279, 1.763))
+# Thumb link frames: local z along the thumb (mount +y at joint 0 = 0), local y = flexion axis
+# (mount +x), local x = pad side (mount +z).
+THUMB_LINK_QUAT = "0.5 -0.5 -0.5 -0.5"
+# Egocentric camera (original: allegro_mount, local (0.05, 0, 0.02), from_euler_zyx(0, -90, 0)).
+CAMERA_POS = (0.05, 0.0, 0.02)
+CAMERA_XYAXES = "0 -1 0 -1 0 0"          # looks along +z; image right = -y, image up = -x
+# Where a held cube's centre sits: under the palm, between the bent fingers and the plane the
+# thumb swings through. The scripted oracle steers this point (a site, not in the original).
+GRASP_CENTER = (0.047, -0.022, 0.093)
+HAND_KP, HAND_KV, HAND_EFFORT = 3.0, 0.1, 0.7
 HAND_JOINTS = tuple(f"{f}_joint_{k}" for f in FINGERS + ("thumb",) for k in range(4))
 
 
@@ -46,55 +73,84 @@ def _s(x: float) -> float:
     return round(x * KUKA_SCALE, 6)
 
 
+def _v(p) -> str:
+    return " ".join(str(_s(c)) for c in p)
+
+
 def _cap(z0: float, z1: float, r: float, rgba: str = _ARM_RGBA, hand: bool = False) -> str:
     return (f'<geom type="capsule" fromto="0 0 {_s(z0)} 0 0 {_s(z1)}" size="{_s(r)}" rgba="{rgba}" '
             f'{_ROBOT_GEOM if hand else _ARM_GEOM}/>')
 
 
-def _finger_chain(name: str, limits, first_axis: str, flex_axis: str) -> str:
-    """Joint 0 about ``first_axis`` then three flexion links about ``flex_axis`` along +z."""
-    j = [f'<joint name="{name}_joint_{k}" axis="{first_axis if k == 0 else flex_axis}" '
-         f'range="{limits[k][0]} {limits[k][1]}" armature="0.001" damping="0.01"/>' for k in range(4)]
-    inert = '<inertial pos="0 0 0.01" mass="0.02" diaginertia="2e-6 2e-6 2e-6"/>'
-    r = 0.0095
-    tip = _s(LINKS[2] + 0.005)
-    return f"""
-      <body name="{name}_link_0" gravcomp="1">{inert}{j[0]}
-        {_cap(0, 0.0164, r, _DARK_RGBA, hand=True)}
-        <body name="{name}_link_1" pos="0 0 {_s(0.0164)}" gravcomp="1">{inert}{j[1]}
-          {_cap(0, LINKS[0], r, _DARK_RGBA, hand=True)}
-          <body name="{name}_link_2" pos="0 0 {_s(LINKS[0])}" gravcomp="1">{inert}{j[2]}
-            {_cap(0, LINKS[1], r, _DARK_RGBA, hand=True)}
-            <body name="{name}_link_3" pos="0 0 {_s(LINKS[1])}" gravcomp="1">{inert}{j[3]}
-              {_cap(0, LINKS[2], r, "0.95 0.95 0.95 1", hand=True)}
-              <site name="{name}_grasp" pos="0 0 {tip}" size="0.005" group="4"/>
-            </body>
-          </body>
-        </body>
-      </body>"""
+def _joint(name: str, axis: str, limits) -> str:
+    return (f'<joint name="{name}" axis="{axis}" range="{limits[0]} {limits[1]}" '
+            'armature="0.001" damping="0.01"/>')
+
+
+_INERT = '<inertial pos="0 0 0.01" mass="0.02" diaginertia="2e-6 2e-6 2e-6"/>'
+_TIP_RGBA = "0.95 0.95 0.95 1"
+
+
+def _segments(name: str, axes, lengths, limits, tip) -> str:
+    """Links 1..3 of a digit, each a capsule along local +z starting at its joint, the next link
+    at its end; link 3 carries the grasp site at ``tip`` = (along, toward the pad = local +x)."""
+    xml, close = "", ""
+    for k in (1, 2, 3):
+        pos = "0 0 0" if k == 1 else f"0 0 {_s(lengths[k - 2])}"
+        length = lengths[k - 1] if k < 3 else tip[0]
+        site = (f'<site name="{name}_grasp" pos="{_s(tip[1])} 0 {_s(tip[0])}" size="0.005" group="4"/>'
+                if k == 3 else "")
+        xml += (f'<body name="{name}_link_{k}" pos="{pos}" gravcomp="1">{_INERT}'
+                f'{_joint(f"{name}_joint_{k}", axes[k - 1], limits[k])}'
+                f'{_cap(0, length, FINGER_RADIUS, _TIP_RGBA if k == 3 else _DARK_RGBA, hand=True)}{site}')
+        close += "</body>"
+    return xml + close
+
+
+def _tilt(a: float) -> str:
+    """Quaternion of a rotation by -a about x (leans local +z toward +y)."""
+    return f"{np.cos(a / 2):.6f} {-np.sin(a / 2):.6f} 0 0"
+
+
+def _finger(name: str) -> str:
+    """Joint 0 turns the finger about its own long axis, joints 1-3 curl it toward +x."""
+    return (f'<body name="{name}_link_0" pos="{_v(FINGER_BASE[name])}" quat="{_tilt(FINGER_SPLAY[name])}" '
+            'gravcomp="1">'
+            f'{_INERT}{_joint(f"{name}_joint_0", "0 0 1", FINGER_LIMITS[0])}'
+            f'{_segments(name, ("0 1 0",) * 3, FINGER_LINKS, FINGER_LIMITS, FINGER_TIP)}</body>')
+
+
+def _thumb() -> str:
+    """Joint 0 swings the thumb about -z (from +y toward +x), joint 1 twists it about its own
+    axis, joints 2-3 curl it toward the fingertips."""
+    knuckle = (f'<geom type="capsule" fromto="0 0 0 {_s(THUMB_KNUCKLE)} 0 0" size="{_s(0.012)}" '
+               f'rgba="{_DARK_RGBA}" {_ROBOT_GEOM}/>')
+    return (f'<body name="thumb_link_0" pos="{_v(THUMB_BASE)}" quat="{_tilt(THUMB_TILT)}" gravcomp="1">{_INERT}'
+            f'{_joint("thumb_joint_0", "0 0 -1", THUMB_LIMITS[0])}{knuckle}'
+            f'<body name="thumb_frame" pos="{_s(THUMB_KNUCKLE)} 0 0" quat="{THUMB_LINK_QUAT}">'
+            f'{_segments("thumb", ("0 0 1", "0 1 0", "0 1 0"), THUMB_LINKS, THUMB_LIMITS, THUMB_TIP)}'
+            '</body></body>')
 
 
 def _hand() -> str:
-    fingers = "".join(
-        f'<body name="{f}_base" pos="0 {_s(y)} {_s(0.095)}">'
-        f'{_finger_chain(f, FINGER_LIMITS, "1 0 0", "0 1 0")}</body>'
-        for f, y in zip(FINGERS, FINGER_Y, strict=True))
-    tb = THUMB_BASE
-    thumb = (f'<geom type="capsule" fromto="{_s(0.015)} {_s(tb[1])} {_s(0.03)} {_s(tb[0])} {_s(tb[1])} {_s(tb[2])}" '
-             f'size="{_s(0.012)}" rgba="{_DARK_RGBA}" {_ROBOT_GEOM}/>'
-             f'<body name="thumb_base" pos="{_s(tb[0])} {_s(tb[1])} {_s(tb[2])}">'
-             f'{_finger_chain("thumb", THUMB_LIMITS, "0 0 1", "0 -1 0")}</body>')
+    c = CAMERA_POS
     return f"""
-      <body name="allegro_mount" pos="0 0 {_s(FLANGE)}" gravcomp="1">
-        <inertial pos="0 0 0.04" mass="0.4" diaginertia="5e-4 5e-4 5e-4"/>
-        <geom type="box" pos="0 0 {_s(0.0475)}" size="{_s(0.0204)} {_s(0.0565)} {_s(0.0475)}"
+      <body name="allegro_mount" pos="0 0 {_s(MOUNT_OFFSET)}" gravcomp="1">
+        <inertial pos="0 0 0.05" mass="0.45" diaginertia="5e-4 5e-4 5e-4"/>
+        <geom type="cylinder" fromto="0 0 0 0 0 {_s(MOUNT_HEIGHT)}" size="{_s(MOUNT_RADIUS)}"
               rgba="{_DARK_RGBA}" {_ROBOT_GEOM}/>
-        <camera name="ego" pos="{_s(0.05)} 0 {_s(0.02)}" xyaxes="0 1 0 1 0 0" fovy="{{fovy}}"/>
-        <site name="grasp_center" pos="{_s(GRASP_CENTER[0])} {_s(GRASP_CENTER[1])} {_s(GRASP_CENTER[2])}"
-              size="0.005" group="4"/>
-        {fingers}
-        {thumb}
+        <geom type="box" pos="{_v(PALM_CENTER)}" size="{_v(PALM_HALF)}" rgba="{_DARK_RGBA}" {_ROBOT_GEOM}/>
+        <camera name="ego" pos="{_v(c)}" xyaxes="{CAMERA_XYAXES}" fovy="{{fovy}}"/>
+        <site name="grasp_center" pos="{_v(GRASP_CENTER)}" size="0.005" group="4"/>
+        {"".join(_finger(f) for f in FINGERS)}
+        {_thumb()}
       </body>"""
+
+
+def _flange(length: float, r: float) -> str:
+    """Link 7 ends flat at the mount (a capsule's round cap would reach into the hand)."""
+    return (f'<geom type="cylinder" fromto="0 0 0 0 0 {_s(length)}" size="{_s(r)}" rgba="{_ARM_RGBA}" '
+            f'{_ARM_GEOM}/>')
 
 
 def kuka_body_xml() -> str:
@@ -103,14 +159,14 @@ def kuka_body_xml() -> str:
     radii = (0.07, 0.07, 0.065, 0.065, 0.06, 0.055, 0.045)
     for i in range(7):
         lim = np.radians(ARM_LIMITS_DEG[i])
-        length = ARM_OFFSETS[i + 1] if i < 6 else FLANGE
+        length = ARM_OFFSETS[i + 1] if i < 6 else MOUNT_OFFSET
         pos = f"0 0 {_s(ARM_OFFSETS[i])}"
         open_tags.append(
             f'<body name="iiwa7_link_{i + 1}" pos="{pos}" gravcomp="1">'
             f'<inertial pos="0 0 0.05" mass="{3.0 - 0.3 * i:.2f}" diaginertia="0.02 0.02 0.01"/>'
             f'<joint name="{ARM_JOINTS[i]}" axis="{ARM_AXES[i]}" range="{-lim:.4f} {lim:.4f}" '
             f'armature="0.1" damping="1"/>'
-            + _cap(0.0, length, radii[i]))
+            + (_cap(0.0, length, radii[i]) if i < 6 else _flange(length, radii[i])))
         close_tags.append("</body>")
     return f"""
     <body name="iiwa7_link_0" pos="{ROBOT_BASE_POS[0]} {ROBOT_BASE_POS[1]} {ROBOT_BASE_POS[2]}" quat="0 0 0 1">

@@ -10,6 +10,10 @@ an action (``dq / speed``, clipped to [-1, 1]). Each task is a small phase machi
   or carry to the goal (Move).
 * Cabinet: hand pointing at the cabinet (-x, pitched down) with fingers spread vertically in front of the
   handle, advance onto it, close, pull along +x until the drawer is open.
+
+The Kuka (Allegro hand) variants: Pick / Move come down palm first and close the fingers and
+the thumb on the cube; Cabinet hooks a bent fingertip behind the handle and pulls; the IK
+then also pulls the arm toward its default pose in the null space of the task (elbow up).
 """
 
 from __future__ import annotations
@@ -38,8 +42,11 @@ def _unwrap(env):
 class _IK:
     """DLS inverse kinematics of the arm joints on the hand point site."""
 
-    def __init__(self, env, site: str | None = None):
+    def __init__(self, env, site: str | None = None, posture: np.ndarray | None = None,
+                 posture_gain: float = 0.0):
         self.env = env
+        # Optional null-space pull of the arm joints toward ``posture`` (keeps the elbow up).
+        self.posture, self.posture_gain = posture, posture_gain
         m = env.model
         self.arm = env._vadr[:7]
         self.site = env._hand_site if site is None else m.site(site).id
@@ -65,7 +72,12 @@ class _IK:
             rot_err = 0.5 * sum(np.cross(cur[:, i], rot_des[:, i]) for i in range(3))
             J = np.vstack([self.jp[:, self.arm], self.jr[:, self.arm]])
             e = np.concatenate([err, rot_gain * rot_err])
-        dq = J.T @ np.linalg.solve(J @ J.T + IK_DAMPING * np.eye(len(e)), e)
+        if self.posture is None:
+            dq = J.T @ np.linalg.solve(J @ J.T + IK_DAMPING * np.eye(len(e)), e)
+        else:
+            J_pinv = J.T @ np.linalg.inv(J @ J.T + IK_DAMPING * np.eye(len(e)))
+            null = np.eye(len(self.arm)) - J_pinv @ J
+            dq = J_pinv @ e + null @ (self.posture_gain * (self.posture - d.qpos[env._qadr[:7]]))
         # Target-relative: the actuator target, not the current q, is what the action moves.
         if LEAD_TARGETS:
             dq += d.qpos[env._qadr[:7]] - env._targets[:7]
@@ -151,56 +163,117 @@ def scripted_policy(env) -> Callable[[np.ndarray], np.ndarray]:
     return policy
 
 
-# Kuka: the IK point is the hand's grasp centre (between the finger row and the thumb).
-KUKA_DOWN = _frame(np.array([0.0, 0.0, -1.0]), np.array([0.0, 1.0, 0.0]))
+# ---------------------------------------------------------------- Kuka (Allegro hand)
+# Pick / Move: the IK point is the hand's grasp centre under the palm, between the finger row
+# and the thumb; the hand comes down palm first, fingers pointing away from the robot.
+KUKA_PITCH_DEG = 20.0            # fingers pitched down from horizontal
+KUKA_YAW_DEG = 45.0              # turned toward the table's midline (keeps the wrist reachable)
+KUKA_PRE_GRASP_HEIGHT = 0.10     # m above the cube
+KUKA_CARRY_STEP = 0.015          # m per step
+KUKA_CARRY_ROT_GAIN = 0.0        # position-only carry: high goals need the arm's full reach
+KUKA_POSTURE_GAIN = 0.1          # null-space pull toward the default arm pose, per step
+# Cabinet: palm down, pointing at the cabinet; the middle fingertip, bent down at its last
+# joint, drops into the gap between handle and drawer front beside the handle's central
+# bracket (KUKA_HOOK_SIDE), and pulls. The index finger makes a fist (it would land on the
+# bracket); the ring finger hangs outside the handle.
 KUKA_TOWARD_CABINET = _frame(np.array([-1.0, 0.0, 0.0]), np.array([0.0, -1.0, 0.0]))
-KUKA_GRASP_ABOVE_CENTER = 0.03   # m
-KUKA_CARRY_STEP = 0.015          # m per step: the caging grasp slips on fast moves
-_FLEX = np.array([7 + 4 * f + k for f in range(4) for k in (1, 2, 3)])   # flexion joints
+KUKA_HOOK_Q = np.array([[0.0, 1.5, 1.5, 1.5],      # index
+                        [0.0, 0.0, 0.0, 1.57],     # middle
+                        [0.0, 0.0, 0.0, 1.57]]).ravel()   # ring
+KUKA_HOOK_BEHIND = 0.022         # fingertip pad behind the handle centre (toward the cabinet), m
+KUKA_HOOK_SIDE = 0.057           # ... beside it (+y), m
+KUKA_HOOK_BELOW = 0.018          # ... below it, m
+KUKA_HOOK_ABOVE = 0.06           # pre-hook height above that point, m
+_FINGER_FLEX = np.array([7 + 4 * f + k for f in range(3) for k in (1, 2, 3)])
+_THUMB_SWING, _THUMB_FLEX = 7 + 12, np.array([7 + 14, 7 + 15])
+
+
+def _kuka_palm_down(cube_y: float) -> np.ndarray:
+    """Pick / Move hand frame: palm down, fingers pointing away from the robot, pitched down by
+    ``KUKA_PITCH_DEG`` and turned ``KUKA_YAW_DEG`` toward the table's midline."""
+    pitch = np.radians(KUKA_PITCH_DEG)
+    yaw = np.radians(KUKA_YAW_DEG) * (-1.0 if cube_y > 0 else 1.0)
+    z = np.array([-np.cos(yaw) * np.cos(pitch), np.sin(yaw) * np.cos(pitch), -np.sin(pitch)])
+    return _frame(z, np.cross([0.0, 0.0, 1.0], z))
+
+
+def _hand_action(env, q_des: np.ndarray, digits: np.ndarray) -> np.ndarray:
+    """Actions [len(digits)] moving those hand joints' targets toward ``q_des``."""
+    return np.clip((q_des - env._targets[digits]) / env.info.speeds[digits], -1.0, 1.0)
 
 
 def _kuka_policy(env) -> Callable[[np.ndarray], np.ndarray]:
-    """Kuka oracle: Reach moves the index grasp point; the others cage the object (or handle)
-    between the finger row and the thumb and curl all flexion joints."""
-    reach_ik, ik = _IK(env), _IK(env, "grasp_center")
+    """Kuka oracle: Reach moves the index grasp point; Pick / Move close fingers and thumb on
+    the cube from above (palm down); Cabinet hooks the bent fingers behind the handle and pulls."""
+    posture = env.info.default_q[:7]
+    reach_ik = _IK(env, posture=posture, posture_gain=KUKA_POSTURE_GAIN)
+    ik = _IK(env, "grasp_center", posture=posture, posture_gain=KUKA_POSTURE_GAIN)
+    tip = env.model.site("middle_grasp").id
+    finger_joints = np.arange(7, 19)
     state = {"phase": 0, "t": 0}
 
-    def act(arm: np.ndarray, close: bool) -> np.ndarray:
+    def act(arm: np.ndarray, close: float, thumb: float) -> np.ndarray:
         a = np.zeros(23, dtype=np.float32)
         a[:7] = arm
-        a[_FLEX] = 1.0 if close else -1.0
+        a[_FINGER_FLEX] = close
+        a[_THUMB_SWING] = thumb
+        a[_THUMB_FLEX] = thumb
         return a
+
+    def hook(arm: np.ndarray) -> np.ndarray:
+        a = act(arm, 0.0, -1.0)
+        a[finger_joints] = _hand_action(env, KUKA_HOOK_Q, finger_joints)
+        return a
+
+    def cabinet() -> np.ndarray:
+        # Steer the middle fingertip; the IK moves the grasp centre by the same amount so that
+        # the hand (not the bent fingertip) keeps the commanded orientation.
+        gc = env.data.site_xpos[ik.site]
+        offset = gc - env.data.site_xpos[tip]
+        h = env.handle() + np.array([-KUKA_HOOK_BEHIND, KUKA_HOOK_SIDE, -KUKA_HOOK_BELOW])
+        pre = h + np.array([0.0, 0.0, KUKA_HOOK_ABOVE])
+        if state["phase"] == 0:                          # above the gap behind the handle
+            if np.linalg.norm(gc - offset - pre) < 0.015:
+                state["phase"] = 1
+            return hook(ik.arm_action(pre + offset, KUKA_TOWARD_CABINET))
+        if state["phase"] == 1:                          # fingers down into the gap
+            if np.linalg.norm(gc - offset - h) < 0.012:
+                state["phase"] = 2
+            return hook(ik.arm_action(h + offset, KUKA_TOWARD_CABINET))
+        if state["phase"] == 2 and env.opening() >= 0.37:
+            state["phase"] = 3                           # hold
+        pull = np.array([0.05 if state["phase"] == 2 else 0.0, 0.0, 0.0])
+        return hook(ik.arm_action(h + pull + offset, KUKA_TOWARD_CABINET, PULL_ROT_GAIN))
+
+    def pick() -> np.ndarray:
+        gp = env.data.site_xpos[ik.site]
+        c = env.cube()
+        if "frame" not in state:
+            state["frame"] = _kuka_palm_down(c[1])
+        frame = state["frame"]
+        if state["phase"] == 0:                          # above the cube, hand open
+            pre = c + np.array([0.0, 0.0, KUKA_PRE_GRASP_HEIGHT])
+            if np.linalg.norm(gp - pre) < 0.015:
+                state["phase"] = 1
+            return act(ik.arm_action(pre, frame), -1.0, -1.0)
+        if state["phase"] == 1:                          # descend
+            if np.linalg.norm(gp - c) < 0.012:
+                state.update(phase=2, t_close=state["t"])
+            return act(ik.arm_action(c, frame), -1.0, -1.0)
+        if state["phase"] == 2:                          # close fingers and thumb
+            if state["t"] - state["t_close"] > 2 * CLOSE_STEPS:
+                state["phase"] = 3
+            return act(ik.arm_action(c, frame), 1.0, 1.0)
+        goal = np.array([c[0], c[1], 0.8]) if env.task == "pick" else env.goal()
+        return act(ik.arm_action(goal + (gp - c), frame, KUKA_CARRY_ROT_GAIN, KUKA_CARRY_STEP), 1.0, 1.0)
 
     def policy(obs) -> np.ndarray:
         if env._steps == 0 and state["t"] != 0:
+            state.clear()
             state.update(phase=0, t=0)
         state["t"] += 1
-        gp = env.data.site_xpos[ik.site]
         if env.task == "reach":
-            return act(reach_ik.arm_action(env.goal(), None), False)
-        if env.task == "cabinet":
-            h, frame = env.handle(), KUKA_TOWARD_CABINET
-            pre, pull = h + np.array([0.12, 0.0, 0.0]), h + np.array([0.05, 0.0, 0.0])
-        else:
-            # Grasp the cube's upper half: the long fingers must stay above the table.
-            h, frame = env.cube() + np.array([0.0, 0.0, KUKA_GRASP_ABOVE_CENTER]), KUKA_DOWN
-            pre = h + np.array([0.0, 0.0, 0.12])
-        if state["phase"] == 0:
-            if np.linalg.norm(gp - pre) < 0.015:
-                state["phase"] = 1
-            return act(ik.arm_action(pre, frame), False)
-        if state["phase"] == 1:
-            if np.linalg.norm(gp - h) < 0.012:
-                state.update(phase=2, t_close=state["t"])
-            return act(ik.arm_action(h, frame), False)
-        if state["phase"] == 2:
-            if state["t"] - state["t_close"] > 2 * CLOSE_STEPS:
-                state["phase"] = 3
-            return act(ik.arm_action(h, frame), True)
-        if env.task == "cabinet":
-            target = pull if env.opening() < 0.37 else h
-            return act(ik.arm_action(target, frame, PULL_ROT_GAIN), True)
-        goal = np.array([h[0], h[1], 0.8]) if env.task == "pick" else env.goal()
-        return act(ik.arm_action(goal + (gp - h), frame, CARRY_ROT_GAIN, KUKA_CARRY_STEP), True)
+            return act(reach_ik.arm_action(env.goal(), None), -1.0, -1.0)
+        return cabinet() if env.task == "cabinet" else pick()
 
     return policy
