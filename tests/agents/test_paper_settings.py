@@ -155,3 +155,19 @@ def test_sequential_sampler_uses_the_same_consecutive_split_every_epoch(monkeypa
     assert len(batches) == p.epochs * p.minibatches
     for k in range(p.minibatches):  # epoch 2 sees exactly epoch 1's minibatches, in order
         assert torch.equal(batches[k], batches[p.minibatches + k])
+
+
+def test_pixmc_default_observation_is_pixels_plus_proprioception():
+    """Without --obs (and without a preset) a PixMC task gives the image and proprioception,
+    never the privileged state with goal and object positions."""
+    from gymnasium import spaces
+
+    from mimex.envs import make_env
+
+    env = make_env("pixmc/FrankaReach", seed=0)
+    assert isinstance(env.observation_space, spaces.Dict)
+    assert env.observation_space["state"].shape == (18,)  # 9 joint positions + 9 velocities
+    env.close()
+    cfg = resolve_config(None, {"env.name": "pixmc/FrankaReach"})
+    assert cfg.env.obs is None  # the task's default, resolved by make_env
+    assert make_env("toy/Corridor").observation_space.shape is not None  # other suites: first kind
