@@ -1,4 +1,4 @@
-"""The ``mimex`` command: train, eval, check-env (sweep, plot, report, bench and
+"""The ``mimex`` command: train, eval, check-env, sweep, plot, report (bench and
 pretrain-encoder are reserved names, not available in this version)."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ choose_gl()
 
 from mimex.errors import ConfigError, MimexError  # noqa: E402
 
-RESERVED = ("sweep", "plot", "report", "bench", "pretrain-encoder")
+RESERVED = ("bench", "pretrain-encoder")
 
 
 def _train_parser(sub: Any) -> None:
@@ -127,6 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--seed", type=int, default=0)
     c.add_argument("--list", action="store_true", help="list registered tasks")
     c.add_argument("--tag", help="with --list: only tasks with this tag")
+    from mimex.cli_experiments import add_parsers
+
+    add_parsers(sub)
     for name in RESERVED:
         sub.add_parser(name, help="not available in this version")
     return parser
@@ -137,7 +140,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command in RESERVED:
         print(f"mimex {args.command}: not available in this version of mimex", file=sys.stderr)
         return 2
-    handlers = {"train": cmd_train, "eval": cmd_eval, "check-env": cmd_check_env}
+    from mimex.cli_experiments import HANDLERS
+
+    handlers = {"train": cmd_train, "eval": cmd_eval, "check-env": cmd_check_env, **HANDLERS}
     try:
         return handlers[args.command](args)
     except MimexError as exc:

@@ -50,7 +50,7 @@ def test_train_then_eval_then_resume_by_run_dir_alone(tmp_path, capsys):
 def test_check_env_and_reserved_commands(capsys):
     assert main(["check-env", "testing/PointGoal", "--steps", "20"]) == 0
     assert "OK" in capsys.readouterr().out
-    assert main(["sweep"]) == 2
+    assert main(["bench"]) == 2
     assert "not available in this version" in capsys.readouterr().err
 
 

@@ -1,0 +1,1 @@
+"""Learning curves, statistics (rliable-style), plots and reports of run directories."""

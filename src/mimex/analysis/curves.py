@@ -1,0 +1,215 @@
+"""Run directories as data: loading, grouping by (environment, method), curves and scores.
+
+A *method* is what a run's config says apart from its seed: runs grouped under one
+(environment, method) must have the same config except ``seed`` and bookkeeping keys
+(``BOOKKEEPING``), or they are refused with the keys that differ. The method's label is the
+``method`` a sweep wrote into ``sweep.json``, else ``explore.name``; ``group_by`` keys add
+their values to the label (``--group-by explore.mimex.mask_ratio``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mimex.analysis import stats
+from mimex.errors import ConfigError
+
+# Keys that do not change what a run learns (or name where it went).
+BOOKKEEPING = ("run_dir", "progress", "checkpoint_minutes", "tensorboard", "threads", "log_every", "device")
+# Environment steps per agent step, where the suite repeats actions (the x-axis in frames).
+FRAMES_PER_STEP = {"dmc": 2, "atari": 4}
+EPISODE_METRICS = ("charts/success_rate", "charts/episodic_return", "charts/episodic_length")
+
+
+@dataclass
+class Run:
+    """One run directory: its config (flattened to dotted keys), rows and summary."""
+
+    path: Path
+    config: dict[str, Any]
+    rows: list[dict[str, Any]]
+    summary: dict[str, Any] | None = None
+    sweep: dict[str, Any] | None = None
+    method: str = ""
+
+    @property
+    def env(self) -> str:
+        return str(self.config["env.name"])
+
+    @property
+    def seed(self) -> int:
+        return int(self.config["seed"])
+
+
+@dataclass
+class Group:
+    """The seeds of one method on one environment."""
+
+    env: str
+    method: str
+    runs: list[Run] = field(default_factory=list)
+
+
+def flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``{"ppo": {"lr": 1}}`` -> ``{"ppo.lr": 1}`` (``env.options`` stays one value)."""
+    out: dict[str, Any] = {}
+    for k, v in data.items():
+        if isinstance(v, dict) and k != "options":
+            out.update(flatten(v, f"{prefix}{k}."))
+        else:
+            out[prefix + k] = list(v) if isinstance(v, tuple) else v
+    return out
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def load_run(path: str | Path) -> Run:
+    """Read ``config.json``, ``metrics.jsonl``, and ``summary.json``/``sweep.json`` if present."""
+    p = Path(path)
+    config = _read_json(p / "config.json")
+    if config is None:
+        raise ConfigError(f"{p} is not a run directory (no readable config.json)")
+    rows = []
+    if (p / "metrics.jsonl").exists():
+        for line in (p / "metrics.jsonl").read_text(encoding="utf-8").splitlines():
+            try:
+                rows.append(json.loads(line))
+            except ValueError:  # a torn last line of a running run
+                continue
+    sweep = _read_json(p / "sweep.json")
+    flat = flatten(config)
+    method = str(sweep["method"]) if sweep and "method" in sweep else str(flat.get("explore.name", "?"))
+    return Run(p, flat, rows, _read_json(p / "summary.json"), sweep, method)
+
+
+def find_runs(paths: list[str | Path]) -> list[Run]:
+    """Every run directory at or below ``paths`` (``aborted-*`` folders left out), sorted."""
+    found: list[Path] = []
+    for raw in paths:
+        p = Path(raw)
+        if not p.exists():
+            raise ConfigError(f"{p} does not exist; pass run directories or folders that hold them")
+        if (p / "config.json").exists():
+            found.append(p)
+        else:
+            found += [c.parent for c in sorted(p.rglob("config.json"))
+                      if not any(part.startswith("aborted-") for part in c.parent.parts)]
+    if not found:
+        raise ConfigError(f"no run directories (with config.json) under {', '.join(map(str, paths))}")
+    return [load_run(p) for p in sorted(set(found))]
+
+
+def _value_text(v: Any) -> str:
+    return json.dumps(v) if isinstance(v, (dict, list)) else str(v)
+
+
+def group_runs(runs: list[Run], group_by: tuple[str, ...] = ()) -> list[Group]:
+    """Runs grouped by (environment, method); a ConfigError if two runs of one group differ
+    in anything but their seed and bookkeeping, naming the runs and the differing keys."""
+    groups: dict[tuple[str, str], Group] = {}
+    for run in runs:
+        for key in group_by:
+            if key not in run.config:
+                raise ConfigError(f"--group-by {key}: no such config key in {run.path}")
+        label = run.method + "".join(f" {k.split('.')[-1]}={_value_text(run.config[k])}" for k in group_by)
+        run.method = label
+        groups.setdefault((run.env, label), Group(run.env, label)).runs.append(run)
+    for g in groups.values():
+        ref = g.runs[0]
+        seeds = [r.seed for r in g.runs]
+        if len(set(seeds)) != len(seeds):
+            raise ConfigError(f"{g.env} / {g.method}: several runs with the same seed "
+                              f"({', '.join(str(r.path) for r in g.runs)}); pass each run once")
+        for other in g.runs[1:]:
+            diff = config_diff(ref.config, other.config)
+            if diff:
+                raise ConfigError(
+                    f"{g.env} / {g.method}: runs {ref.path} and {other.path} differ in more than the "
+                    f"seed, so they are not averaged: {'; '.join(diff)}. Plot them as separate methods "
+                    f"with --group-by KEY (e.g. --group-by {diff[0].split(':')[0]}), or pass only one of them")
+    return sorted(groups.values(), key=lambda g: (g.env, g.method))
+
+
+def config_diff(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
+    """``key: A vs B`` for each flattened key (seed and bookkeeping aside) that differs."""
+    skip = {"seed", *BOOKKEEPING}
+    return [f"{k}: {_value_text(a.get(k))} vs {_value_text(b.get(k))}"
+            for k in sorted(set(a) | set(b)) if k not in skip and a.get(k) != b.get(k)]
+
+
+def frames_per_step(run: Run) -> int:
+    """Frames per environment step: the suite's action repeat (DMC 2, Atari 4, else 1)."""
+    options = run.config.get("env.options") or {}
+    suite = run.env.split("/", 1)[0]
+    return int(options.get("action_repeat", FRAMES_PER_STEP.get(suite, 1)))
+
+
+def curve(run: Run, metric: str, x: str = "steps", window: int = 200) -> tuple[np.ndarray, np.ndarray]:
+    """(x float[n], y float[n]) of ``metric`` over the rows that log it. Per-episode metrics
+    (``charts/success_rate``, returns, lengths) are the running mean over the last ``window``
+    finished episodes (weighted by ``charts/episodes``; the paper's curve), others raw.
+    ``window=0``: raw per-row values. ``x``: ``steps`` or ``frames``."""
+    rows = [r for r in run.rows if _finite(r.get(metric))]
+    xs = np.array([r["step"] for r in rows], dtype=np.float64)
+    ys = np.array([r[metric] for r in rows], dtype=np.float64)
+    if window and metric in EPISODE_METRICS and rows:
+        counts = np.array([r.get("charts/episodes", 1) for r in rows], dtype=np.float64)
+        ys = stats.running_episodes_mean(ys, counts, window)
+    if x == "frames":
+        xs = xs * frames_per_step(run)
+    elif x != "steps":
+        raise ConfigError(f"--x must be steps or frames, got {x!r}")
+    return xs, ys
+
+
+def _finite(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def final_value(run: Run, metric: str, window: int = 200) -> float:
+    """The run's final score: for per-episode metrics the mean over its last ``window``
+    finished episodes (rows weighted by ``charts/episodes``), else the last logged value."""
+    rows = [r for r in run.rows if _finite(r.get(metric))]
+    if not rows:
+        return float("nan")
+    if metric in EPISODE_METRICS and window:
+        return stats.last_episodes_mean(np.array([r[metric] for r in rows]),
+                                        np.array([r.get("charts/episodes", 1) for r in rows]), window)
+    return float(rows[-1][metric])
+
+
+def common_grid(runs: list[Run], metric: str, x: str, points: int = 100) -> np.ndarray:
+    """float[points]: from the latest first point to the earliest last point of the runs'
+    curves (so no run is extrapolated)."""
+    spans = [curve(r, metric, x, 0)[0] for r in runs]
+    spans = [s for s in spans if s.size]
+    if not spans:
+        return np.zeros(0)
+    lo, hi = max(s[0] for s in spans), min(s[-1] for s in spans)
+    return np.linspace(lo, hi, points) if hi > lo else np.array([lo])
+
+
+def group_curves(group: Group, metric: str, x: str = "steps", window: int = 200,
+                 points: int = 100) -> tuple[np.ndarray, np.ndarray]:
+    """(grid float[points], curves float[num_seeds, points]): every seed's curve
+    interpolated onto the group's common grid (seeds with no data left out)."""
+    runs = [r for r in group.runs if curve(r, metric, x, window)[0].size]
+    grid = common_grid(runs, metric, x, points)
+    ys = []
+    for r in runs:
+        xs, y = curve(r, metric, x, window)
+        ok = np.isfinite(y)
+        if ok.any():
+            ys.append(stats.interpolate(xs[ok], y[ok], grid))
+    return grid, np.array(ys).reshape(len(ys), grid.size)

@@ -1,0 +1,135 @@
+"""``mimex plot``: mean curves with 95% bootstrap bands, one panel per environment, one line
+per method, and an aggregate over environments (rliable): the interquartile mean of the
+final scores with a stratified bootstrap interval, and the probability of improvement
+between each pair of methods. Written as PNG and SVG.
+
+Aggregates pool raw scores across tasks: meaningful for a metric on one scale on every task
+(success rates); for returns, read them per task.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from mimex.analysis import stats
+from mimex.analysis.curves import Group, final_value, group_curves
+
+
+def score_matrix(groups: list[Group], method: str, envs: list[str], metric: str,
+                 window: int) -> np.ndarray:
+    """float[num_runs, num_tasks]: final scores of ``method`` on ``envs``, the same number of
+    runs per task (the smallest seed count; seeds in order)."""
+    cols = []
+    for env in envs:
+        g = next(g for g in groups if g.env == env and g.method == method)
+        runs = sorted(g.runs, key=lambda r: r.seed)
+        cols.append([final_value(r, metric, window) for r in runs])
+    n = min(len(c) for c in cols)
+    return np.array([c[:n] for c in cols], dtype=np.float64).T
+
+
+def aggregate(groups: list[Group], metric: str, window: int = 200, reps: int = 2000) -> dict:
+    """IQM with stratified bootstrap CIs per method, and P(X > Y) for every pair, over the
+    environments where every method has runs.
+
+    Returns:
+        {"envs": [...], "iqm": {method: (point, lo, hi)}, "poi": {(x, y): (p, lo, hi)}}.
+    """
+    methods = sorted({g.method for g in groups})
+    envs = sorted(e for e in {g.env for g in groups}
+                  if all(any(g.env == e and g.method == m for g in groups) for m in methods))
+    out: dict = {"envs": envs, "iqm": {}, "poi": {}}
+    if not envs:
+        return out
+    scores = {m: score_matrix(groups, m, envs, metric, window) for m in methods}
+    scores = {m: s[np.isfinite(s).all(axis=1)] for m, s in scores.items()}
+    scores = {m: s for m, s in scores.items() if s.shape[0] > 0}
+    for m, s in scores.items():
+        out["iqm"][m] = stats.stratified_bootstrap_ci(s, stats.iqm, reps=reps)
+    names = list(scores)
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            out["poi"][(a, b)] = stats.probability_of_improvement_ci(scores[a], scores[b], reps=reps)
+    return out
+
+
+def plot(groups: list[Group], metric: str, out_dir: str | Path, x: str = "steps",
+         window: int = 200, name: str | None = None) -> list[Path]:
+    """Draw the figure; returns the PNG and SVG paths."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    envs = sorted({g.env for g in groups})
+    methods = sorted({g.method for g in groups})
+    colors = {m: plt.get_cmap("tab10")(i % 10) for i, m in enumerate(methods)}
+    agg = aggregate(groups, metric, window) if len(envs) > 1 or len(methods) > 1 else None
+    extra = 0 if agg is None or not agg["iqm"] else (2 if agg["poi"] else 1)
+    n = len(envs) + extra
+    cols = min(n, 4)
+    rows = -(-n // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.4 * rows + 0.8), squeeze=False)
+    flat = list(axes.ravel())
+    for ax, env in zip(flat, envs):
+        for g in [g for g in groups if g.env == env]:
+            grid, ys = group_curves(g, metric, x, window)
+            if not grid.size or not ys.shape[0]:
+                continue
+            mean, lo, hi = stats.bootstrap_ci_mean(ys)
+            ax.plot(grid, mean, color=colors[g.method], lw=2)
+            ax.fill_between(grid, lo, hi, color=colors[g.method], alpha=0.2, lw=0)
+            ax.annotate(f"n={ys.shape[0]}", (grid[-1], mean[-1]), fontsize=8, color=colors[g.method],
+                        xytext=(2, 0), textcoords="offset points", va="center")
+        ax.set_title(env, fontsize=11)
+        ax.set_xlabel(f"environment {x}")
+        ax.set_ylabel(metric)
+        ax.grid(alpha=0.3)
+    k = len(envs)
+    if extra:
+        _iqm_panel(flat[k], agg, colors, metric)
+    if extra == 2:
+        _poi_panel(flat[k + 1], agg)
+    for ax in flat[n:]:
+        ax.set_visible(False)
+    handles = [plt.Line2D([], [], color=colors[m], lw=3) for m in methods]
+    fig.legend(handles, methods, loc="upper center", ncol=min(len(methods), 6), fontsize=11,
+               frameon=False)
+    fig.suptitle(f"{metric}: mean over seeds, 95% bootstrap CI", y=0.02, fontsize=9, va="bottom")
+    fig.tight_layout(rect=(0, 0.04, 1, 1 - 0.5 / (3.4 * rows + 0.8)))
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    stem = name or metric.replace("/", "_")
+    paths = [out / f"{stem}.png", out / f"{stem}.svg"]
+    for p in paths:
+        fig.savefig(p, dpi=120)
+    plt.close(fig)
+    return paths
+
+
+def _iqm_panel(ax, agg: dict, colors: dict, metric: str) -> None:
+    names = list(agg["iqm"])
+    for i, m in enumerate(names):
+        point, lo, hi = agg["iqm"][m]
+        ax.plot([lo, hi], [i, i], color=colors[m], lw=6, alpha=0.5, solid_capstyle="butt")
+        ax.plot([point], [i], "|", color="black", ms=14)
+    ax.set_yticks(range(len(names)), names)
+    ax.set_xlabel(f"IQM of final {metric.split('/')[-1]}")
+    ax.set_title(f"aggregate over {len(agg['envs'])} task(s)", fontsize=11)
+    ax.grid(alpha=0.3, axis="x")
+
+
+def _poi_panel(ax, agg: dict) -> None:
+    pairs = list(agg["poi"])
+    for i, (a, b) in enumerate(pairs):
+        p, lo, hi = agg["poi"][(a, b)]
+        ax.plot([lo, hi], [i, i], color="tab:blue", lw=6, alpha=0.5, solid_capstyle="butt")
+        ax.plot([p], [i], "|", color="black", ms=14)
+    ax.axvline(0.5, color="gray", ls="--", lw=1)
+    ax.set_yticks(range(len(pairs)), [f"P({a} > {b})" for a, b in pairs], fontsize=9)
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("probability of improvement")
+    ax.set_title("pairwise, over tasks", fontsize=11)
+    ax.grid(alpha=0.3, axis="x")

@@ -1,0 +1,109 @@
+"""``mimex sweep``, ``mimex plot`` and ``mimex report``: the experiment commands of the CLI."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+SIZES_HELP = "paper (the paper's budgets and seeds) or cpu (what 2 CPU cores can do)"
+
+
+def add_parsers(sub: Any) -> None:
+    from mimex.studies import STUDIES
+
+    s = sub.add_parser(
+        "sweep", help="run a study preset or a YAML/TOML sweep spec (skips finished runs, resumes others)",
+        description="Expand SPEC into runs (the cross product of its axes and seeds) under --root and "
+                    "train them; finished runs are skipped and interrupted ones resume.",
+        epilog=f"studies: {', '.join(STUDIES)} (each in sizes paper and cpu: fig4@cpu or --size cpu)")
+    s.add_argument("spec", help="study name (e.g. fig3-pixmc, fig4@cpu) or a .yaml/.toml spec file")
+    s.add_argument("--size", help=f"study size: {SIZES_HELP}; default: the spec's first size")
+    s.add_argument("--dry-run", action="store_true", help="list runs, steps and estimated hours; run nothing")
+    s.add_argument("--workers", type=int, default=1, help="local backend: runs at a time (default 1)")
+    s.add_argument("--backend", choices=("local", "ray"), default="local")
+    s.add_argument("--address", help="ray backend: cluster address (default: the RAY_ADDRESS "
+                                     "environment variable, else a new local Ray)")
+    s.add_argument("--root", default="runs", help="folder of the run directories (default runs)")
+    s.add_argument("--threads", type=int, default=1, help="torch threads per run (default 1)")
+    s.add_argument("--max-retries", type=int, default=3, help="ray backend: retries of a run whose worker dies")
+    for name, what in (("plot", "mean curves with 95%% bootstrap bands, IQM and probability of improvement"),
+                       ("report", "a markdown table per environment: final value, AUC, seeds, hours, memory")):
+        p = sub.add_parser(name, help=what.replace("%%", "%"))
+        p.add_argument("runs", nargs="+", help="run directories, or folders searched for them")
+        p.add_argument("--metric", default="charts/success_rate")
+        p.add_argument("--window", type=int, default=200,
+                       help="per-episode metrics: mean over the last N finished episodes (0: raw rows)")
+        p.add_argument("--group-by", action="append", default=[], metavar="KEY",
+                       help="config key whose value also tells methods apart (repeatable)")
+        if name == "plot":
+            p.add_argument("--out", default="plots", help="output folder (default plots)")
+            p.add_argument("--x", choices=("steps", "frames"), default="steps",
+                           help="x-axis: environment steps, or frames (x action repeat: DMC 2, Atari 4)")
+            p.add_argument("--name", help="file name stem (default: the metric)")
+        else:
+            p.add_argument("--out", help="also write the table to this file")
+            p.add_argument("--hours-per", type=float, default=1e6,
+                           help="hours column per this many steps (default 1e6; 1e7 for appendix A.4)")
+
+
+def cmd_sweep(a: argparse.Namespace) -> int:
+    from mimex.run.backends import plan_text, prepare, run_local, run_ray, run_state
+    from mimex.run.sweep import expand, load_spec
+
+    spec = load_spec(a.spec, a.size)
+    root = Path(a.root).resolve()
+    runs = expand(spec, root, {"threads": a.threads, "progress": False})
+    states = [run_state(r) for r in runs]
+    if a.dry_run:
+        print(plan_text(spec, states, a.workers if a.backend == "local" else len(states)))
+        return 0
+    todo = prepare(states, spec)
+    done = len(states) - len(todo)
+    resume = sum(s.state == "resume" for s in states)
+    print(f"sweep {spec.name}{'@' + spec.size if spec.size else ''}: {len(states)} runs under {root}: "
+          f"{done} finished (skipped), {resume} to resume, {len(todo) - resume} new", flush=True)
+    log = lambda text: print(text, flush=True)  # noqa: E731
+    if a.backend == "ray":
+        import os
+
+        failed = run_ray(todo, a.address or os.environ.get("RAY_ADDRESS"), a.max_retries, log)
+    else:
+        failed = run_local(todo, max(a.workers, 1), log)
+    top = Path(runs[0].config.run_dir).parents[2] if runs else root
+    if failed:
+        print(f"sweep: {failed} run(s) failed (see sweep.log in their directories); run the same "
+              "command again to retry them", file=sys.stderr)
+        return 1
+    print(f"sweep: all {len(states)} runs finished. Next: mimex report {top}  /  mimex plot {top}")
+    return 0
+
+
+def _groups(a: argparse.Namespace):
+    from mimex.analysis.curves import find_runs, group_runs
+
+    return group_runs(find_runs(a.runs), tuple(a.group_by))
+
+
+def cmd_plot(a: argparse.Namespace) -> int:
+    from mimex.analysis.plot import plot
+
+    paths = plot(_groups(a), a.metric, a.out, a.x, a.window, a.name)
+    for p in paths:
+        print(p)
+    return 0
+
+
+def cmd_report(a: argparse.Namespace) -> int:
+    from mimex.analysis.report import report
+
+    text = report(_groups(a), a.metric, a.window, a.hours_per)
+    print(text)
+    if a.out:
+        Path(a.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(a.out).write_text(text + "\n", encoding="utf-8")
+    return 0
+
+
+HANDLERS = {"sweep": cmd_sweep, "plot": cmd_plot, "report": cmd_report}

@@ -1,0 +1,261 @@
+"""Running a sweep's runs: what each run's directory says (done, to resume, new), the
+``--dry-run`` plan, local worker processes, and Ray tasks on a cluster.
+
+Finished runs (``summary.json`` at the run's step budget) are skipped; interrupted ones
+(a ``checkpoint.pt``) resume exactly where their checkpoint left off, because the runner
+resumes a run directory that holds one; the run-directory lock keeps a retried task from
+writing next to a straggler. A directory that holds another config (its ``sweep.json`` or
+``config.json`` hash differs) stops the sweep before anything runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from mimex.config.schema import RunConfig, from_dict, to_dict
+from mimex.errors import ConfigError
+from mimex.run.sweep import PlannedRun, Spec, config_hash
+from mimex.run.worker import project_version, read_sweep_file, run_one, write_sweep_file
+
+Log = Callable[[str], None]
+
+
+@dataclass
+class RunState:
+    """``state``: ``done``, ``resume`` (has a checkpoint) or ``new``; ``step``: last logged step."""
+
+    run: PlannedRun
+    state: str
+    step: int
+    total: int  # the step the run ends at (steps rounded up to whole iterations)
+
+
+def total_steps(cfg: RunConfig) -> int:
+    """The step a run ends at: PPO runs whole iterations of num_envs * num_steps."""
+    if cfg.agent != "ppo":
+        return cfg.steps
+    batch = cfg.env.num_envs * cfg.ppo.num_steps
+    return -(-cfg.steps // batch) * batch
+
+
+def _last_step(run_dir: Path) -> int:
+    path = run_dir / "metrics.jsonl"
+    if not path.exists():
+        return 0
+    with open(path, "rb") as f:
+        f.seek(max(0, path.stat().st_size - 65536))
+        for line in reversed(f.read().decode("utf-8", "replace").splitlines()):
+            try:
+                return int(json.loads(line)["step"])
+            except (ValueError, KeyError, TypeError):
+                continue
+    return 0
+
+
+def run_state(run: PlannedRun) -> RunState:
+    """Where ``run`` stands; a ConfigError if its directory holds a run of another config."""
+    d = Path(run.config.run_dir)
+    want = run.config_hash
+    held = read_sweep_file(d)
+    if held is not None:
+        have = held.get("config_hash")
+    elif (d / "config.json").exists():
+        try:
+            have = config_hash(from_dict(RunConfig, json.loads((d / "config.json").read_text(encoding="utf-8"))))
+        except (OSError, ValueError, TypeError):
+            have = "unreadable"
+    else:
+        have = want
+    if have != want:
+        raise ConfigError(f"{d} holds a run of another config (hash {have}, this sweep's is {want}): "
+                          "the spec or the code's defaults changed since it ran. Use another --root, "
+                          "or move that directory away to rerun it")
+    total = total_steps(run.config)
+    step = _last_step(d)
+    try:
+        summary = json.loads((d / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        summary = None
+    if summary is not None and int(summary.get("step", 0)) >= run.config.steps:
+        return RunState(run, "done", int(summary["step"]), total)
+    if (d / "checkpoint.pt").exists():
+        return RunState(run, "resume", step, total)
+    return RunState(run, "new", 0, total)
+
+
+def meta_of(run: PlannedRun, spec: Spec, version: dict[str, Any]) -> dict[str, Any]:
+    """The ``sweep.json`` content of ``run``."""
+    return {"spec": spec.source, "study": spec.name, "size": spec.size, "name": run.name,
+            "env": run.env, "method": run.method, "seed": run.seed, "overrides": run.overrides,
+            "config_hash": run.config_hash, "config": to_dict(run.config),
+            "planned": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "version": version}
+
+
+def prepare(states: list[RunState], spec: Spec) -> list[tuple[PlannedRun, dict[str, Any]]]:
+    """Write ``sweep.json`` into every run directory still to train (kept if present);
+    returns (run, sweep.json content) of those runs."""
+    version = project_version()
+    out = []
+    for s in states:
+        if s.state == "done":
+            continue
+        meta = read_sweep_file(s.run.config.run_dir) or meta_of(s.run, spec, version)
+        write_sweep_file(s.run.config.run_dir, meta)
+        out.append((s.run, meta))
+    return out
+
+
+def _fmt_steps(n: float) -> str:
+    for unit, div in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if n >= div:
+            return f"{n / div:.3g}{unit}"
+    return f"{n:.0f}"
+
+
+def plan_text(spec: Spec, states: list[RunState], workers: int) -> str:
+    """The ``--dry-run`` listing: every run, its state and steps, totals and hours."""
+    from mimex.run import speeds
+
+    title = spec.name + (f" (size {spec.size})" if spec.size else "")
+    lines = [f"sweep {title}: {len(states)} runs; preset {spec.preset}; {spec.source}"]
+    if spec.description:
+        lines.append(f"  {spec.description}")
+    width = max((len(s.run.name) for s in states), default=10)
+    lines.append(f"  {'state':8s} {'run':{width}s} {'steps':>8s} {'to go':>8s} {'est. h':>7s}")
+    hours = 0.0
+    for s in states:
+        left = 0 if s.state == "done" else s.total - s.step
+        h = speeds.run_hours(s.run.config, left)
+        hours += h
+        lines.append(f"  {s.state:8s} {s.run.name:{width}s} {_fmt_steps(s.total):>8s} "
+                     f"{_fmt_steps(left):>8s} {h:7.2f}")
+    total = sum(s.total for s in states)
+    left = sum(0 if s.state == "done" else s.total - s.step for s in states)
+    counts = {k: sum(s.state == k for s in states) for k in ("done", "resume", "new")}
+    lines += [f"total: {len(states)} runs ({counts['done']} done, {counts['resume']} to resume, "
+              f"{counts['new']} new); {_fmt_steps(total)} env steps, {_fmt_steps(left)} to go",
+              f"estimated {hours:.1f} run-hours at the speeds in mimex/run/speeds.py "
+              f"({speeds.MEASURED_ON}); about {hours / max(workers, 1):.1f} h wall-clock with "
+              f"--workers {workers} if each worker has its own core"]
+    if spec.notes:
+        lines.append(f"notes: {spec.notes}")
+    return "\n".join(lines)
+
+
+def run_local(todo: list[tuple[PlannedRun, dict[str, Any]]], workers: int, log: Log = print,
+              report_every: float = 60.0, poll: float = 0.3) -> int:
+    """Train the runs in up to ``workers`` processes (``python -m mimex.run.worker DIR``, output
+    in ``DIR/sweep.log``). Returns the number of failed runs. Ctrl-C stops the workers
+    with one SIGTERM each (they checkpoint); rerunning the sweep resumes them."""
+    queue = list(todo)
+    running: dict[subprocess.Popen, tuple[PlannedRun, float, Any]] = {}
+    done = failed = 0
+    n = len(queue)
+    last_report = time.time()
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    try:
+        while queue or running:
+            while queue and len(running) < workers:
+                run, _ = queue.pop(0)
+                d = Path(run.config.run_dir)
+                logf = open(d / "sweep.log", "a", encoding="utf-8")
+                threads = str(run.config.threads) if run.config.threads > 0 else env.get("OMP_NUM_THREADS", "")
+                penv = {**env, **({"OMP_NUM_THREADS": threads} if threads else {})}
+                proc = subprocess.Popen([sys.executable, "-m", "mimex.run.worker", str(d)], stdout=logf,
+                                        stderr=subprocess.STDOUT, env=penv, start_new_session=True)
+                running[proc] = (run, time.time(), logf)
+                log(f"[{done + failed}/{n} finished, {len(running)} running] start {run.name}")
+            time.sleep(poll)
+            for proc in [p for p in running if p.poll() is not None]:
+                run, t0, logf = running.pop(proc)
+                logf.close()
+                if proc.returncode == 0:
+                    done += 1
+                    log(f"[{done + failed}/{n} finished, {len(running)} running] done {run.name}: step "
+                        f"{_last_step(Path(run.config.run_dir))} in {time.time() - t0:.0f} s")
+                else:
+                    failed += 1
+                    log(f"[{done + failed}/{n} finished, {len(running)} running] FAILED {run.name} "
+                        f"(exit {proc.returncode}): {_tail(Path(run.config.run_dir) / 'sweep.log')}")
+            if running and time.time() - last_report > report_every:
+                last_report = time.time()
+                for run, _, _ in running.values():
+                    step = _last_step(Path(run.config.run_dir))
+                    log(f"  running {run.name}: step {step}/{total_steps(run.config)}")
+    except KeyboardInterrupt:
+        log(f"interrupted: stopping {len(running)} worker(s) (each saves a checkpoint); run the same "
+            "command again to resume")
+        for proc in running:
+            proc.send_signal(signal.SIGTERM)
+        for proc, (_, _, logf) in running.items():
+            proc.wait()
+            logf.close()
+        raise
+    return failed
+
+
+def _tail(path: Path) -> str:
+    try:
+        lines = [ln for ln in path.read_text(encoding="utf-8", errors="replace").splitlines() if ln.strip()]
+    except OSError:
+        return "(no log)"
+    return (lines[-1] if lines else "(empty log)") + f" (log: {path})"
+
+
+def _ray_task(config: dict[str, Any], meta: dict[str, Any]) -> dict[str, Any]:
+    """What a Ray worker runs: one run (resumed from its checkpoint on a retry)."""
+    from mimex.envs.headless import choose_gl
+
+    choose_gl()
+    return run_one(config, meta)
+
+
+def run_ray(todo: list[tuple[PlannedRun, dict[str, Any]]], address: str | None = None,
+            max_retries: int = 3, log: Log = print, report_every: float = 60.0) -> int:
+    """Train the runs as Ray tasks (one CPU per torch thread) on the cluster at ``address``
+    (or the Ray this process already joined, or a new local one). A task whose worker dies
+    is retried up to ``max_retries`` times and resumes from its checkpoint. The run
+    directories must be on a file system every node sees. Returns the number of failed runs."""
+    try:
+        import ray
+    except ImportError:
+        raise ConfigError("--backend ray needs Ray: pip install 'mimex[ray]'") from None
+    started = False
+    if not ray.is_initialized():
+        ray.init(address=address, include_dashboard=False) if address else ray.init(include_dashboard=False)
+        started = True
+    try:
+        refs = {}
+        for run, meta in todo:
+            task = ray.remote(num_cpus=max(run.config.threads, 1), max_retries=max_retries)(_ray_task)
+            refs[task.remote(to_dict(run.config), meta)] = (run, time.time())
+            log(f"submitted {run.name}")
+        done = failed = 0
+        n = len(refs)
+        while refs:
+            ready, _ = ray.wait(list(refs), num_returns=1, timeout=report_every)
+            for ref in ready:
+                run, t0 = refs.pop(ref)
+                try:
+                    summary = ray.get(ref)
+                    done += 1
+                    log(f"[{done + failed}/{n} finished] done {run.name}: step {summary.get('step')} "
+                        f"in {time.time() - t0:.0f} s")
+                except Exception as exc:  # noqa: BLE001 - a task error is reported, not raised
+                    failed += 1
+                    log(f"[{done + failed}/{n} finished] FAILED {run.name}: {str(exc).strip().splitlines()[-1]}")
+            if not ready:
+                for run, _ in refs.values():
+                    log(f"  pending {run.name}: step {_last_step(Path(run.config.run_dir))}/{total_steps(run.config)}")
+        return failed
+    finally:
+        if started:
+            ray.shutdown()
