@@ -13,10 +13,17 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import torch
 
 from mimex import errors
 from mimex.explore.normalize import RunningMeanStd
+
+# The largest |value| explorers take in obs_seq and continuous actions. Squared errors of
+# larger inputs overflow float32 (1e20 squared is inf) and one update with them leaves NaN
+# weights for good; inputs beyond it are refused before anything is computed or updated.
+# Embeddings and normalised states are O(1); 1e6 leaves room for raw unnormalised states.
+MAX_ABS_INPUT = 1e6
 
 
 def as_tensor(x: Any, device: torch.device) -> torch.Tensor:
@@ -50,8 +57,30 @@ def check_obs_seq(
                 arg="obs_seq", expected="float32", got=x.dtype, hint="; convert with .float()"
             )
         )
-    check_finite("obs_seq", x)
+    check_bounded("obs_seq", x)
     return x
+
+
+def check_update(update: Any) -> bool:
+    """``update`` must be a bool: a string such as ``"no"`` would train on the batch."""
+    if not isinstance(update, (bool, np.bool_)):
+        raise errors.InputError(f"update must be True or False, got {update!r} "
+                                f"({type(update).__name__})")
+    return bool(update)
+
+
+def check_bounded(name: str, x: torch.Tensor) -> None:
+    """Raise InputError when ``x`` holds NaN or inf, or a value beyond ``MAX_ABS_INPUT``
+    (one reduction when ``x`` is fine)."""
+    if x.numel() == 0:
+        return
+    biggest = float(x.detach().abs().amax())  # NaN when x holds a NaN
+    if biggest <= MAX_ABS_INPUT:
+        return
+    check_finite(name, x)
+    rows = (x.detach().abs() > MAX_ABS_INPUT).flatten(1).any(1).nonzero()
+    raise errors.InputError(errors.INPUT_TOO_LARGE.format(
+        arg=name, biggest=biggest, row=int(rows[0]), bound=MAX_ABS_INPUT))
 
 
 def check_finite(name: str, x: torch.Tensor) -> None:
@@ -124,7 +153,7 @@ def check_actions(
                 arg="actions", expected="float32 (continuous) or int64 (discrete)", got=a.dtype, hint=""
             )
         )
-    check_finite("actions", a)
+    check_bounded("actions", a)
     return a
 
 

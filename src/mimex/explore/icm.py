@@ -24,7 +24,13 @@ from torch import nn
 
 from mimex import errors
 from mimex.config.fields import check, opt
-from mimex.explore.base import RewardScaler, check_actions, check_obs_seq, check_pad_mask
+from mimex.explore.base import (
+    RewardScaler,
+    check_actions,
+    check_obs_seq,
+    check_pad_mask,
+    check_update,
+)
 from mimex.explore.training import (
     check_chunk_size,
     check_update_proportion,
@@ -108,6 +114,7 @@ class ICMExplorer:
             float32[B], >= 0.
         """
         check_chunk_size(chunk_size)
+        update = check_update(update)
         x = check_obs_seq(obs_seq, self.input_dim, None, 2, self.device)
         b, t, _ = x.shape
         if actions is None:

@@ -15,7 +15,7 @@ import torch
 
 from mimex.config.fields import check, opt
 from mimex.errors import CheckpointError, ConfigError
-from mimex.explore.base import RewardScaler, check_obs_seq, check_pad_mask
+from mimex.explore.base import RewardScaler, check_obs_seq, check_pad_mask, check_update
 from mimex.explore.masking import (
     MASK_KINDS,
     feature_keep_count,
@@ -158,6 +158,7 @@ class MIMExExplorer:
         """
         cfg = self.config
         check_chunk_size(chunk_size)
+        update = check_update(update)
         x = check_obs_seq(obs_seq, self.input_dim, cfg.seq_len, 1, self.device)
         pad = check_pad_mask(pad_mask, x.shape[0], cfg.seq_len, self.device)
         if pad is not None:

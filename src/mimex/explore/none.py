@@ -8,7 +8,7 @@ from typing import Any
 import torch
 
 from mimex.config.fields import opt
-from mimex.explore.base import check_obs_seq, check_pad_mask
+from mimex.explore.base import check_obs_seq, check_pad_mask, check_update
 from mimex.explore.training import check_chunk_size
 
 
@@ -36,6 +36,7 @@ class NoneExplorer:
                update: bool = False, chunk_size: int | None = None) -> torch.Tensor:
         """float32[B] of zeros."""
         check_chunk_size(chunk_size)
+        update = check_update(update)
         x = check_obs_seq(obs_seq, self.input_dim, None, 1, self.device)
         check_pad_mask(pad_mask, x.shape[0], x.shape[1], self.device)
         self.n_updates += int(update)

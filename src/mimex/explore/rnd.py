@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from mimex.config.fields import check, opt
-from mimex.explore.base import RewardScaler, check_obs_seq, check_pad_mask
+from mimex.explore.base import RewardScaler, check_obs_seq, check_pad_mask, check_update
 from mimex.explore.normalize import ReturnScaler, RunningMeanStd
 from mimex.explore.training import (
     check_chunk_size,
@@ -43,7 +43,7 @@ class RNDConfig:
     hidden_dim: int = opt(256, "hidden width of target and predictor")
     lr: float = opt(1e-3, "Adam learning rate of the predictor")
     obs_norm: bool = opt(True, "normalise inputs by a running mean/std and clip to [-5, 5]")
-    reward_norm: str = opt("return", "'return': divide by a running std of the discounted intrinsic return (the RND paper; applied per rollout by normalize_rollout); 'step': by a running std of the per-step rewards; 'none'")
+    reward_norm: str | bool = opt("return", "'return': divide by a running std of the discounted intrinsic return (the RND paper; applied per rollout by normalize_rollout); 'step': by a running std of the per-step rewards; 'none'")
     return_gamma: float = opt(0.99, "discount of the intrinsic return used by reward_norm='return'")
     predictor_extra_layer: bool = opt(True, "the predictor has one more hidden layer than the target (the RND paper); False = identical nets (the MIMEx release)")
     update_proportion: float = opt(1.0, "fraction of each training batch the predictor learns from (RND used 0.25)")
@@ -112,6 +112,7 @@ class RNDExplorer:
                 pass, gradients accumulated (one step for the whole batch).
         """
         check_chunk_size(chunk_size)
+        update = check_update(update)
         seq = check_obs_seq(obs_seq, self.input_dim, None, 1, self.device)
         check_pad_mask(pad_mask, seq.shape[0], seq.shape[1], self.device)  # validated, unused
         x = seq[:, -1]
