@@ -128,13 +128,61 @@ class ExploreConfig:
         return {"mimex": self.mimex.seq_len, "icm": 2}.get(self.name, 1)
 
 
+DRQ_EXPLORE_INPUTS = ("auto", "encoder", "actor_feat", "stored")
+
+
+@dataclass
+class DrQv2Config:
+    """DrQ-v2 (Yarats et al., 2021): DDPG from pixels with random shifts, n-step returns and
+    clipped double Q. Steps are environment (agent) steps: with dmc's action_repeat 2 a step
+    is 2 frames."""
+
+    batch_size: int = opt(256, "transitions per update (the MIMEx paper: 1024)")
+    nstep: int = opt(3, "n-step returns (the MIMEx paper: 1)")
+    gamma: float = opt(0.99, "discount")
+    lr: float = opt(1e-4, "Adam learning rate of encoder, actor and critic")
+    feature_dim: int = opt(50, "width of the actor's and critic's trunk (Linear + LayerNorm + Tanh)")
+    hidden_dim: int = opt(1024, "hidden width of the actor and critic MLPs")
+    critic_tau: float = opt(0.01, "soft update rate of the target critic")
+    update_every: int = opt(2, "one update every this many environment steps")
+    seed_steps: int = opt(2000, "environment steps before the first update (official: 4000 frames)")
+    expl_steps: int = opt(2000, "environment steps with uniformly random actions at the start")
+    std_schedule: str = opt("linear(1.0,0.1,500000)", "exploration noise std: a number or linear(start,end,steps) over environment steps")
+    std_clip: float = opt(0.3, "clip of the noise in the target policy's action")
+    augment_pad: int = opt(4, "random-shift augmentation: pad and crop by up to this many pixels (0 = off; ignored for states)")
+    replay_capacity: int = opt(1_000_000, "transitions kept in the replay (1M pixel frames of 84x84 take about 21 GB)")
+    steps_per_iteration: int = opt(1000, "environment steps per runner iteration (one metrics row)")
+    eval_every: int = opt(5000, "evaluate every this many environment steps (0 = never); official: 10k frames")
+    eval_episodes: int = opt(10, "episodes per evaluation, deterministic actions")
+    explore_input: str = opt("auto", "the explorer's per-step input: 'encoder' (the current conv encoder's output on the augmented window, official), 'actor_feat' (that output through the actor trunk, official use_actor_feat), 'stored' (embeddings stored at insertion by a frozen random CNN: the cheap path), auto = stored with pixels, the state vector without")
+    stored_dim: int = opt(64, "width of the stored embeddings (explore_input=stored with pixels)")
+
+    def __post_init__(self) -> None:
+        check(self.explore_input in DRQ_EXPLORE_INPUTS,
+              f"drqv2.explore_input must be one of {DRQ_EXPLORE_INPUTS}, got {self.explore_input!r}")
+        check(min(self.batch_size, self.nstep, self.update_every, self.steps_per_iteration,
+                  self.eval_episodes, self.feature_dim, self.hidden_dim, self.stored_dim) >= 1,
+              "drqv2.batch_size, nstep, update_every, steps_per_iteration, eval_episodes, "
+              "feature_dim, hidden_dim and stored_dim must be >= 1")
+        check(min(self.seed_steps, self.expl_steps, self.augment_pad, self.eval_every) >= 0,
+              "drqv2.seed_steps, expl_steps, augment_pad and eval_every must be >= 0")
+        check(self.replay_capacity >= self.batch_size,
+              f"drqv2.replay_capacity={self.replay_capacity} must be >= batch_size={self.batch_size}")
+        check(0 < self.gamma <= 1 and 0 < self.critic_tau <= 1 and self.lr > 0 and self.std_clip >= 0,
+              "drqv2.gamma and critic_tau must be in (0, 1], lr > 0, std_clip >= 0")
+        from mimex.agents.schedules import parse_schedule
+
+        parse_schedule(self.std_schedule, "drqv2.std_schedule")
+
+
 @dataclass
 class RunConfig:
     """Everything a training run needs."""
 
     env: EnvConfig = field(default_factory=EnvConfig, metadata={"help": "environment"})
-    agent: str = opt("ppo", "backbone: ppo (drqv2: not available yet)")
+    agent: str = opt("ppo", "backbone: ppo (on-policy) or drqv2 (off-policy, continuous actions)")
     ppo: PPOConfig = field(default_factory=PPOConfig, metadata={"help": "PPO"})
+    drqv2: DrQv2Config = field(default_factory=DrQv2Config, metadata={"help": "DrQ-v2"})
     explore: ExploreConfig = field(default_factory=ExploreConfig, metadata={"help": "exploration bonus"})
     steps: int = opt(100_000, "total environment steps (a resumed run continues to this total)")
     seed: int = opt(0, "seed of everything")
@@ -149,7 +197,9 @@ class RunConfig:
 
     def __post_init__(self) -> None:
         check(self.agent in AGENTS, f"agent must be one of {AGENTS}, got {self.agent!r}")
-        check(self.agent != "drqv2", "agent 'drqv2' is not available yet in this version; use --agent ppo")
+        check(self.agent != "drqv2" or self.explore.name != "rnd" or self.explore.rnd.reward_norm != "return",
+              "explore.rnd.reward_norm='return' needs on-policy rollouts in time order; with "
+              "agent drqv2 use --set explore.rnd.reward_norm=step (or none, the MIMEx release)")
         check(self.steps >= 1, f"steps must be >= 1, got {self.steps}")
         check(hasattr(self.seed, "__index__") and not isinstance(self.seed, bool) and self.seed >= 0,
               f"seed must be an integer >= 0, got {self.seed!r}")

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from mimex import errors
-from mimex.agents.ppo import PPOAgent
+from mimex.agents import make_agent
 from mimex.config.schema import RunConfig, from_dict
 from mimex.errors import CheckpointError, InputError
 from mimex.run.checkpoint import CHECKPOINT, load_checkpoint
@@ -39,12 +39,12 @@ def evaluate(run_dir: str | Path, episodes: int = 10, device: str = "cpu") -> di
     if not ckpt_path.exists():
         raise CheckpointError(f"{run_dir} has no {CHECKPOINT} to evaluate; train first")
     ckpt = load_checkpoint(ckpt_path)
-    agent_state = {**ckpt["agent"], "explorer": None, "tracker": None}
+    agent_state = {**ckpt["agent"], "explorer": None, "tracker": None, "replay": None}
     cfg.explore.name = "none"  # the greedy policy needs no explorer, nor its per-env windows
     cfg.env.num_envs = min(episodes, cfg.env.num_envs)
     envs = make_vec_env(cfg, seed_offset=EVAL_SEED_OFFSET)
     try:
-        agent = PPOAgent(cfg, envs, torch_device)
+        agent = make_agent(cfg, envs, torch_device)
         agent.load_state_dict(agent_state)
         done_eps = _run_episodes(agent, envs, episodes)
     finally:
@@ -60,7 +60,7 @@ def evaluate(run_dir: str | Path, episodes: int = 10, device: str = "cpu") -> di
     return result
 
 
-def _run_episodes(agent: PPOAgent, envs: Any, episodes: int) -> list[dict[str, float]]:
+def _run_episodes(agent: Any, envs: Any, episodes: int) -> list[dict[str, float]]:
     obs = envs.reset()
     done_eps: list[dict[str, float]] = []
     while len(done_eps) < episodes:

@@ -8,6 +8,7 @@ and resumed logs the same metrics as one that never stopped (timings excepted).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import random
@@ -22,7 +23,8 @@ import numpy as np
 import torch
 
 from mimex import errors
-from mimex.agents.ppo import NonFiniteError, PPOAgent
+from mimex.agents import make_agent
+from mimex.agents.ppo import NonFiniteError
 from mimex.config.schema import RunConfig, to_dict
 from mimex.envs import make_env
 from mimex.errors import CheckpointError, ConfigError
@@ -60,6 +62,12 @@ def make_vec_env(cfg: RunConfig, seed_offset: int = 0) -> VecEnv:
         return lambda: make_env(e.name, reward=e.reward, obs=e.obs, seed=cfg.seed + seed_offset + i, **e.options)
 
     return VecEnv([factory(i) for i in range(e.num_envs)])
+
+
+def make_eval_env(cfg: RunConfig) -> VecEnv:
+    """One fresh environment with a fixed seed (``seed + 2,000,000``) for evaluations during
+    training: every evaluation sees the same episodes, and resuming needs no eval-env state."""
+    return make_vec_env(dataclasses.replace(cfg, env=dataclasses.replace(cfg.env, num_envs=1)), 2_000_000)
 
 
 def _config_diff(saved: dict[str, Any], now: dict[str, Any], prefix: str = "") -> list[str]:
@@ -165,7 +173,7 @@ def _train_locked(cfg: RunConfig, run_dir: Path, device: torch.device, allow_ine
     seed_everything(cfg.seed, cfg.deterministic)
     envs = make_vec_env(cfg)  # bad env options fail here, before anything is written
     try:
-        agent = PPOAgent(cfg, envs, device)
+        agent = make_agent(cfg, envs, device, eval_envs=lambda: make_eval_env(cfg))
         elapsed_before = _start_or_restore(agent, envs, ckpt)
     except BaseException:
         envs.close()
@@ -218,7 +226,7 @@ def _check_threads(cfg: RunConfig, run_dir: Path, ckpt: dict[str, Any], allow_in
          + "; the resumed run will not be bit-exact")
 
 
-def _start_or_restore(agent: PPOAgent, envs: VecEnv, ckpt: dict[str, Any] | None) -> float:
+def _start_or_restore(agent: Any, envs: VecEnv, ckpt: dict[str, Any] | None) -> float:
     """Start a fresh run, or restore one; returns the wall-clock seconds already spent."""
     if ckpt is None:
         agent.start(envs)
@@ -235,6 +243,8 @@ def _start_or_restore(agent: PPOAgent, envs: VecEnv, ckpt: dict[str, Any] | None
 
 
 def _explain_steps(cfg: RunConfig) -> None:
+    if cfg.agent != "ppo":  # drqv2 iterations end exactly at cfg.steps
+        return
     batch = cfg.env.num_envs * cfg.ppo.num_steps
     if cfg.steps % batch:
         total = -(-cfg.steps // batch) * batch
@@ -244,12 +254,12 @@ def _explain_steps(cfg: RunConfig) -> None:
              f"to step {total}")
 
 
-def _weights_finite(agent: PPOAgent) -> bool:
+def _weights_finite(agent: Any) -> bool:
     """One device sync: are all policy and value weights finite?"""
     return bool(torch.stack([torch.isfinite(p).all() for p in agent.net.parameters()]).all())
 
 
-def _loop(cfg: RunConfig, run_dir: Path, device: torch.device, agent: PPOAgent, envs: VecEnv,
+def _loop(cfg: RunConfig, run_dir: Path, device: torch.device, agent: Any, envs: VecEnv,
           logger: MetricsLogger, last: dict[str, Any], elapsed_before: float) -> dict[str, Any]:
     progress = Progress(cfg.steps, agent.global_step, enabled=cfg.progress)
     start = time.perf_counter()
@@ -292,7 +302,7 @@ def _loop(cfg: RunConfig, run_dir: Path, device: torch.device, agent: PPOAgent, 
     return _write_summary(cfg, run_dir, device, agent.global_step, agent.iteration, elapsed, last)
 
 
-def _iterate(agent: PPOAgent, envs: VecEnv, run_dir: Path, state: Any) -> dict[str, Any]:
+def _iterate(agent: Any, envs: VecEnv, run_dir: Path, state: Any) -> dict[str, Any]:
     """One iteration; a non-finite reward, loss or weight saves a debug checkpoint and stops."""
     try:
         metrics = agent.iterate(envs)
@@ -329,7 +339,7 @@ def _already_finished(cfg: RunConfig, run_dir: Path, device: torch.device,
 
 def _write_summary(cfg: RunConfig, run_dir: Path, device: torch.device, step: int, iterations: int,
                    elapsed: float, last: dict[str, Any]) -> dict[str, Any]:
-    final_keys = [k for k in last if k.startswith(("charts/", "explore/reward"))]
+    final_keys = [k for k in last if k.startswith(("charts/", "explore/reward", "eval/"))]
     summary = {"step": step, "iterations": iterations,
                "wall_clock_s": elapsed, "env": cfg.env.name, "explore": cfg.explore.name,
                "seed": cfg.seed, **{k: last[k] for k in final_keys},
