@@ -6,9 +6,10 @@ Kinematics follow the public specifications:
   a5 -0.0825, d5 0.384, a7 0.088, flange 0.107 m; hand rotated -45 deg about the flange z;
   fingers 0.0584 m from the hand, 0..0.04 m stroke each) and its joint limits.
 * Kuka LBR iiwa 7 R800: link offsets 0.15 + 0.19 (d1 0.34), 0.21 + 0.19 (d3 0.4),
-  0.21 + 0.19 (d5 0.4), 0.081 + 0.045 (d7 0.126) m, joint limits +-170/120/170/120/170/120/175
-  deg; with a four-finger Allegro-style hand (link lengths 0.054 / 0.0384 / 0.0267 m, Allegro
-  joint limits). The whole Kuka actor is scaled by 0.9 as in the original.
+  0.21 + 0.19 (d5 0.4) m, then 0.081 m to link 7 and 0.071 m to the hand mount (as
+  ``kuka_allegro.urdf``), joint limits +-170/120/170/120/170/120/175 deg; with the Allegro
+  right hand of that URDF (see ``kuka.py``). The whole Kuka actor is scaled by 0.9 as in the
+  original.
 
 Both robots stand at (1, 0, 0) turned 180 deg about z (facing -x, toward the table), with
 gravity compensated (``gravcomp``), as the original disables gravity on the robots.

@@ -172,6 +172,7 @@ KUKA_PRE_GRASP_HEIGHT = 0.10     # m above the cube
 KUKA_CARRY_STEP = 0.015          # m per step
 KUKA_CARRY_ROT_GAIN = 0.0        # position-only carry: high goals need the arm's full reach
 KUKA_POSTURE_GAIN = 0.1          # null-space pull toward the default arm pose, per step
+KUKA_LOST_GRASP = 0.05           # cube this far from the grasp centre while carrying: re-grasp
 # Cabinet: palm down, pointing at the cabinet; the middle fingertip, bent down at its last
 # joint, drops into the gap between handle and drawer front beside the handle's central
 # bracket (KUKA_HOOK_SIDE), and pulls. The index finger makes a fist (it would land on the
@@ -264,6 +265,8 @@ def _kuka_policy(env) -> Callable[[np.ndarray], np.ndarray]:
             if state["t"] - state["t_close"] > 2 * CLOSE_STEPS:
                 state["phase"] = 3
             return act(ik.arm_action(c, frame), 1.0, 1.0)
+        if np.linalg.norm(gp - c) > KUKA_LOST_GRASP:   # the cube slipped out: start again
+            state["phase"] = 0
         goal = np.array([c[0], c[1], 0.8]) if env.task == "pick" else env.goal()
         return act(ik.arm_action(goal + (gp - c), frame, KUKA_CARRY_ROT_GAIN, KUKA_CARRY_STEP), 1.0, 1.0)
 
