@@ -71,7 +71,8 @@ def plot(groups: list[Group], metric: str, out_dir: str | Path, x: str = "steps"
     n = len(envs) + extra
     cols = min(n, 4)
     rows = -(-n // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.4 * rows + 0.8), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.4 * rows + 0.4 + 0.3 * -(-len(methods) // 6)),
+                             squeeze=False)
     flat = list(axes.ravel())
     for ax, env in zip(flat, envs):
         for g in [g for g in groups if g.env == env]:
@@ -95,10 +96,12 @@ def plot(groups: list[Group], metric: str, out_dir: str | Path, x: str = "steps"
     for ax in flat[n:]:
         ax.set_visible(False)
     handles = [plt.Line2D([], [], color=colors[m], lw=3) for m in methods]
-    fig.legend(handles, methods, loc="upper center", ncol=min(len(methods), 6), fontsize=11,
-               frameon=False)
-    fig.suptitle(f"{metric}: mean over seeds, 95% bootstrap CI", y=0.02, fontsize=9, va="bottom")
-    fig.tight_layout(rect=(0, 0.04, 1, 1 - 0.5 / (3.4 * rows + 0.8)))
+    height = fig.get_figheight()
+    legend_rows = -(-len(methods) // 6)
+    fig.legend(handles, methods, loc="upper center", bbox_to_anchor=(0.5, 1.0),
+               ncol=min(len(methods), 6), fontsize=11, frameon=False)
+    fig.suptitle(f"{metric}: mean over seeds, 95% bootstrap CI", y=0.01, fontsize=9, va="bottom")
+    fig.tight_layout(rect=(0, 0.2 / height, 1, 1 - 0.3 * legend_rows / height))
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     stem = name or metric.replace("/", "_")
@@ -116,6 +119,7 @@ def _iqm_panel(ax, agg: dict, colors: dict, metric: str) -> None:
         ax.plot([lo, hi], [i, i], color=colors[m], lw=6, alpha=0.5, solid_capstyle="butt")
         ax.plot([point], [i], "|", color="black", ms=14)
     ax.set_yticks(range(len(names)), names)
+    ax.set_ylim(-0.6, len(names) - 0.4)
     ax.set_xlabel(f"IQM of final {metric.split('/')[-1]}")
     ax.set_title(f"aggregate over {len(agg['envs'])} task(s)", fontsize=11)
     ax.grid(alpha=0.3, axis="x")
@@ -129,7 +133,8 @@ def _poi_panel(ax, agg: dict) -> None:
         ax.plot([p], [i], "|", color="black", ms=14)
     ax.axvline(0.5, color="gray", ls="--", lw=1)
     ax.set_yticks(range(len(pairs)), [f"P({a} > {b})" for a, b in pairs], fontsize=9)
-    ax.set_xlim(0, 1)
+    ax.set_xlim(-0.02, 1.02)
+    ax.set_ylim(-0.6, len(pairs) - 0.4)
     ax.set_xlabel("probability of improvement")
     ax.set_title("pairwise, over tasks", fontsize=11)
     ax.grid(alpha=0.3, axis="x")

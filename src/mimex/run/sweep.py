@@ -116,9 +116,11 @@ def parse_text(text: str, source: str) -> dict[str, Any]:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
+        mark, ctx = getattr(exc, "problem_mark", None), getattr(exc, "context_mark", None)
         where = f", line {mark.line + 1}" if mark is not None else ""
-        raise ConfigError(f"{source}{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
+        context = (f" ({exc.context} started on line {ctx.line + 1})"
+                   if ctx is not None and getattr(exc, "context", None) else "")
+        raise ConfigError(f"{source}{where}: not valid YAML: {getattr(exc, 'problem', exc)}{context}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{source}, line 1: a sweep spec must be a mapping with keys {', '.join(TOP_KEYS)}")
     return data
@@ -128,10 +130,10 @@ def load_spec(spec: str, size: str | None = None) -> Spec:
     """A study preset name (``fig3-pixmc``, ``fig3-pixmc@cpu``) or a YAML/TOML file."""
     from mimex.studies import STUDIES, study_data
 
-    name, _, at = spec.partition("@")
+    name, _, at = spec.rpartition("@") if "@" in spec else (spec, "", "")
     size = size or at or None
-    if Path(spec).suffix in (".yaml", ".yml", ".toml") or Path(spec).exists():
-        path = Path(spec)
+    if Path(name).suffix in (".yaml", ".yml", ".toml") or Path(name).exists():
+        path = Path(name)
         if not path.exists():
             raise ConfigError(f"sweep spec {spec} does not exist")
         text = path.read_text(encoding="utf-8")

@@ -1,0 +1,100 @@
+"""`mimex plot` and `mimex report` on small synthetic run directories written here."""
+
+import json
+
+import numpy as np
+import pytest
+
+from mimex.analysis.curves import curve, final_value, find_runs, group_runs
+from mimex.analysis.report import report
+from mimex.cli import main
+from mimex.config.overrides import resolve_config
+from mimex.config.schema import to_dict
+from mimex.errors import ConfigError
+
+
+def write_run(path, env="toy/Corridor", explore="mimex", seed=0, level=0.5, rows=10, sets=(),
+              episodes=50, finished=True, method=None):
+    """A run directory: success rate ramps to ``level`` over ``rows`` rows of 100 steps."""
+    path.mkdir(parents=True)
+    cfg = resolve_config("debug", {"env.name": env, "explore.name": explore, "seed": seed,
+                                   "run_dir": str(path)}, list(sets))
+    (path / "config.json").write_text(json.dumps(to_dict(cfg)))
+    with open(path / "metrics.jsonl", "w") as f:
+        for i in range(1, rows + 1):
+            f.write(json.dumps({"step": 100 * i, "charts/success_rate": level * i / rows,
+                                "charts/episodes": episodes, "perf/sps": 1000.0}) + "\n")
+    if finished:
+        (path / "summary.json").write_text(json.dumps(
+            {"step": 100 * rows, "wall_clock_s": 3.6 * (seed + 1), "peak_rss_mib": 500.0 + seed}))
+    if method:
+        (path / "sweep.json").write_text(json.dumps({"method": method}))
+    return path
+
+
+@pytest.fixture
+def runs(tmp_path):
+    root = tmp_path / "runs"
+    for env in ("toy/Corridor", "testing/PointGoal"):
+        for explore, level in (("mimex", 0.8), ("none", 0.2)):
+            for seed in range(3):
+                write_run(root / env.replace("/", "-") / explore / f"seed{seed}", env, explore, seed,
+                          level + 0.05 * seed)
+    return root
+
+
+def test_final_value_is_the_mean_of_the_last_200_episodes(tmp_path):
+    run = find_runs([write_run(tmp_path / "r", level=1.0, rows=10, episodes=150)])[0]
+    # last row: 150 episodes at 1.0; the row before: 50 of its 150 at 0.9
+    assert final_value(run, "charts/success_rate") == pytest.approx((150 * 1.0 + 50 * 0.9) / 200)
+    assert final_value(run, "charts/success_rate", window=0) == 1.0
+    xs, ys = curve(run, "charts/success_rate", "frames")
+    assert xs[0] == 100 and ys[0] == pytest.approx(0.1)  # toy: one frame per step
+
+
+def test_report_table_per_env_and_method(runs, tmp_path, capsys):
+    groups = group_runs(find_runs([runs]))
+    assert [(g.env, g.method, len(g.runs)) for g in groups][:2] == [
+        ("testing/PointGoal", "mimex", 3), ("testing/PointGoal", "none", 3)]
+    text = report(groups, "charts/success_rate")
+    assert "## toy/Corridor" in text and "## testing/PointGoal" in text
+    line = next(ln for ln in text.splitlines() if ln.startswith("| mimex |"))
+    cells = [c.strip() for c in line.split("|")[1:-1]]
+    # seeds' finals: last 200 episodes = 50 each of the last 4 rows (ramp to 0.8, 0.85, 0.9)
+    finals = [np.mean([(0.8 + 0.05 * s) * i / 10 for i in (7, 8, 9, 10)]) for s in range(3)]
+    assert cells[1].startswith(f"{np.mean(finals):.3f} [")
+    assert cells[3] == "3" and cells[4] == "1k"
+    assert cells[5] == f"{np.mean([1e-3 * (s + 1) * 1e3 for s in range(3)]):.3g}"  # h per 1M steps
+    assert cells[6] == "502"                                                      # max peak MiB
+    out = tmp_path / "report.md"
+    assert main(["report", str(runs), "--out", str(out)]) == 0
+    assert capsys.readouterr().out.strip() == out.read_text().strip()
+
+
+def test_plot_writes_png_and_svg(runs, tmp_path, capsys):
+    assert main(["plot", str(runs), "--metric", "charts/success_rate", "--out", str(tmp_path / "p")]) == 0
+    paths = capsys.readouterr().out.split()
+    assert [p.rsplit(".", 1)[1] for p in paths] == ["png", "svg"]
+    assert (tmp_path / "p" / "charts_success_rate.png").stat().st_size > 10_000
+    assert "P(mimex &gt; none)" in (tmp_path / "p" / "charts_success_rate.svg").read_text()
+
+
+def test_runs_that_differ_beyond_the_seed_are_not_averaged(tmp_path, capsys):
+    write_run(tmp_path / "a", seed=0)
+    write_run(tmp_path / "b", seed=1, sets=["explore.mimex.mask_ratio=0.5"])
+    with pytest.raises(ConfigError, match=r"differ in more than the seed.*explore.mimex.mask_ratio: 0.7 vs 0.5"):
+        group_runs(find_runs([tmp_path]))
+    assert main(["report", str(tmp_path)]) == 2
+    assert "--group-by explore.mimex.mask_ratio" in capsys.readouterr().err
+    groups = group_runs(find_runs([tmp_path]), ("explore.mimex.mask_ratio",))
+    assert [g.method for g in groups] == ["mimex mask_ratio=0.5", "mimex mask_ratio=0.7"]
+
+
+def test_sweep_method_names_and_unfinished_runs(tmp_path):
+    write_run(tmp_path / "a", seed=0, method="l5-nm5", sets=["explore.mimex.n_masks=5"])
+    write_run(tmp_path / "b", seed=1, method="l5-nm5", sets=["explore.mimex.n_masks=5"], finished=False)
+    text = report(group_runs(find_runs([tmp_path])), "charts/success_rate")
+    assert "| l5-nm5 |" in text and "| 2 (1 finished) |" in text
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ConfigError, match="no run directories"):
+        find_runs([tmp_path / "empty"])

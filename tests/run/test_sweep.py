@@ -1,0 +1,319 @@
+"""`mimex sweep`: spec expansion and naming, errors naming the line, the study presets,
+skipping finished and resuming interrupted runs, the local and the Ray backends."""
+
+import json
+import os
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from mimex.cli import main
+from mimex.errors import ConfigError
+from mimex.run import backends
+from mimex.run.logger import read_metrics
+from mimex.config.schema import to_dict
+from mimex.run.sweep import expand, load_spec
+from mimex.run.worker import run_one
+from mimex.studies import STUDIES, drqv2_available
+
+SPEC = """\
+name: tiny
+preset: debug
+set:
+  env.name: toy/Corridor
+  steps: 256
+axes:
+  explore: [none, mimex]
+  explore.mimex.mask_ratio: [0.5, 0.7]
+seeds: 2
+"""
+
+
+def write(tmp_path, text, name="spec.yaml"):
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+def test_expansion_is_the_cross_product_with_readable_names(tmp_path):
+    runs = expand(load_spec(write(tmp_path, SPEC)), tmp_path / "root")
+    assert [r.name for r in runs[:3]] == ["tiny/toy-Corridor/none-mask_ratio-0.5/seed0",
+                                          "tiny/toy-Corridor/none-mask_ratio-0.5/seed1",
+                                          "tiny/toy-Corridor/none-mask_ratio-0.7/seed0"]
+    assert len(runs) == 8 and runs[-1].name == "tiny/toy-Corridor/mimex-mask_ratio-0.7/seed1"
+    last = runs[-1].config
+    assert (last.explore.name, last.explore.mimex.mask_ratio, last.seed, last.steps) == ("mimex", 0.7, 1, 256)
+    assert last.run_dir == str(tmp_path / "root" / runs[-1].name)
+    assert last.env.num_envs == 2  # from the debug preset
+    assert len({r.config_hash for r in runs}) == 8
+    again = expand(load_spec(write(tmp_path, SPEC)), tmp_path / "elsewhere", {"threads": 3})
+    assert [r.config_hash for r in again] == [r.config_hash for r in runs]  # bookkeeping aside
+
+
+def test_named_override_sets_per_env_and_sizes_in_toml(tmp_path):
+    toml = """\
+name = "v"
+preset = "debug"
+seeds = [3]
+[axes]
+env = ["toy/Corridor", "testing/PointGoal"]
+[axes.variant.l2]
+"explore.mimex.seq_len" = 2
+"explore.mimex.mask_ratio" = 0.5
+[axes.variant.nm5]
+"explore.mimex.n_masks" = 5
+[per_env."testing/PointGoal"]
+steps = 64
+[sizes.small.set]
+steps = 32
+[sizes.big]
+seeds = 2
+"""
+    path = write(tmp_path, toml, "spec.toml")
+    runs = expand(load_spec(path), "R")  # default size: the first one
+    assert [r.name for r in runs] == ["v-small/toy-Corridor/l2/seed3", "v-small/toy-Corridor/nm5/seed3",
+                                      "v-small/testing-PointGoal/l2/seed3", "v-small/testing-PointGoal/nm5/seed3"]
+    assert [r.config.steps for r in runs] == [32, 32, 64, 64]
+    assert runs[0].config.explore.mimex.seq_len == 2 and runs[1].config.explore.mimex.n_masks == 5
+    big = expand(load_spec(path + "@big"), "R")
+    assert len(big) == 8 and big[0].name == "v-big/toy-Corridor/l2/seed0" and big[0].config.steps == 256
+    with pytest.raises(ConfigError, match="unknown size 'huge'; sizes: small, big"):
+        load_spec(path, "huge")
+
+
+@pytest.mark.parametrize("text, line, what", [
+    (SPEC.replace("  explore: [none, mimex]", "  explore: [none, mimex"), 8, "not valid YAML.*started on line 7"),
+    (SPEC.replace("explore.mimex.mask_ratio:", "explore.mimex.mask_ratoi:"), 8, "unknown config key 'explore.mimex.mask_ratoi'"),
+    (SPEC.replace("seeds: 2", "seeds: -1"), 9, "seeds must be a count >= 1"),
+    (SPEC.replace("axes:", "axis:"), 6, "unknown top-level key 'axis'"),
+    (SPEC.replace("  steps: 256", "  stepz: 256"), 5, "unknown config key 'stepz'"),
+    (SPEC.replace("preset: debug", "preset: debgu"), 2, "unknown preset 'debgu'"),
+    (SPEC.replace("[none, mimex]", "none"), 7, "must be a non-empty list"),
+])
+def test_a_malformed_spec_names_the_line(tmp_path, text, line, what):
+    with pytest.raises(ConfigError, match=f"spec.yaml, line {line}: .*{what}"):
+        expand(load_spec(write(tmp_path, text)), "R")
+
+
+def test_bad_values_and_toml_syntax_are_named(tmp_path, capsys):
+    with pytest.raises(ConfigError, match=r"run tiny/toy-Corridor/nope-mask_ratio-0.5/seed0: explore.name must be"):
+        expand(load_spec(write(tmp_path, SPEC.replace("[none, mimex]", "[nope, mimex]"))), "R")
+    with pytest.raises(ConfigError, match=r"spec.toml: not valid TOML: .*line 2"):
+        load_spec(write(tmp_path, 'name = "x"\nseeds = = 3\n', "spec.toml"))
+    assert main(["sweep", "no-such-study"]) == 2
+    assert "unknown study 'no-such-study'" in capsys.readouterr().err
+
+
+COUNTS = {"fig3-pixmc": (8 * 4 * 7, 8 * 4 * 5), "fig4": (2 * 7 * 7, 2 * 7 * 5), "fig5": (2 * 6 * 7, 2 * 6 * 5),
+          "fig7": (4 * 7, 4 * 5), "fig2": (4 * 7, 4 * 5), "a5": (2 * 3 * 5, 2 * 3 * 5), "a4": (6, 6)}
+
+
+def test_study_presets_expand_at_both_sizes():
+    assert set(COUNTS) | {"fig3-dmc"} == set(STUDIES)
+    for name, (paper, cpu) in COUNTS.items():
+        assert len(expand(load_spec(name), "R")) == paper, name
+        assert len(expand(load_spec(f"{name}@cpu"), "R")) == cpu, name
+    cpu = {r.name: r.config for r in expand(load_spec("fig3-pixmc", "cpu"), "R")}
+    reach = cpu["fig3-pixmc-cpu/pixmc-KukaReach/mimex/seed4"]
+    assert (reach.env.obs, reach.steps, reach.ppo.lr, reach.env.reward) == ("state", 1000 * 16384, 1.5e-3, "sparse")
+    assert cpu["fig3-pixmc-cpu/pixmc-FrankaReach/icm/seed0"].steps == 500 * 16384
+    assert cpu["fig3-pixmc-cpu/pixmc-KukaMove/rnd/seed0"].steps == 64 * 16384
+    paper = {r.name: r.config for r in expand(load_spec("fig4"), "R")}
+    l3 = paper["fig4-paper/pixmc-KukaPick/l3/seed6"]
+    assert (l3.explore.mimex.seq_len, l3.explore.mimex.mask_ratio, l3.env.obs, l3.steps) == (3, 0.6, "pixels+state", 4000 * 16384)
+    assert paper["fig4-paper/pixmc-KukaReach/l5-large/seed0"].explore.mimex.size == "large"
+    fig5 = {r.name: r.config for r in expand(load_spec("fig5@cpu"), "R")}
+    assert fig5["fig5-cpu/pixmc-KukaReach/feature-0.95/seed0"].explore.mimex.mask == "feature"
+    fig2 = {r.method: r.config for r in expand(load_spec("fig2"), "R")}
+    assert (fig2["dense-none"].env.reward, fig2["dense-none"].steps) == ("dense", 2000 * 16384)
+    assert (fig2["sparser-mimex"].env.reward, fig2["sparser-mimex"].explore.name) == ("sparser", "mimex")
+
+
+def test_fig3_dmc_waits_for_drqv2():
+    if drqv2_available() is None:
+        assert len(expand(load_spec("fig3-dmc"), "R")) == 6 * 4 * 7
+    else:
+        with pytest.raises(ConfigError, match="runs DrQ-v2, which this version cannot train yet"):
+            load_spec("fig3-dmc")
+
+
+def test_dry_run_lists_runs_steps_and_hours(tmp_path, capsys):
+    assert main(["sweep", "fig7@cpu", "--dry-run", "--root", str(tmp_path), "--workers", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "new      fig7-cpu/pixmc-KukaReach/l2-fixed-0.5/seed4" in out
+    assert "total: 20 runs (0 done, 0 to resume, 20 new); 21M env steps" in out
+    assert "run-hours" in out and "--workers 2" in out
+    assert not any(tmp_path.iterdir())  # a dry run writes nothing
+
+
+def _wait_for(pred, timeout=90.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if pred():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def _rows(run_dir):
+    path = Path(run_dir) / "metrics.jsonl"
+    return path.read_text().count("\n") if path.exists() else 0
+
+
+TINY = """\
+name: t
+preset: debug
+set: {{env.name: toy/Corridor, explore.name: {explore}, steps: {steps}, checkpoint_minutes: 0}}
+seeds: 2
+"""
+
+
+def _interrupt_in_process(run, meta):
+    """Train ``run`` here and stop it with SIGTERM after two rows, as a killed sweep leaves
+    it (a checkpoint, no summary). A no-op SIGTERM handler outside the runner's own keeps a
+    late signal harmless."""
+    import torch
+
+    old = signal.signal(signal.SIGTERM, lambda *a: None)
+    threads = torch.get_num_threads()
+    stop = threading.Thread(target=lambda: _wait_for(lambda: _rows(run.config.run_dir) >= 2)
+                            and os.kill(os.getpid(), signal.SIGTERM))
+    stop.start()
+    try:
+        with pytest.raises(SystemExit) as exit_:
+            run_one(to_dict(run.config), meta)
+        assert exit_.value.code == 128 + signal.SIGTERM
+    finally:
+        stop.join()
+        signal.signal(signal.SIGTERM, old)
+        torch.set_num_threads(threads)
+
+
+def test_local_sweep_skips_finished_and_resumes_interrupted(tmp_path, capsys):
+    spec_path = write(tmp_path, TINY.format(explore="none", steps=512).replace(", checkpoint_minutes: 0", ""))
+    root = tmp_path / "runs"
+    spec = load_spec(spec_path)
+    runs = expand(spec, root.resolve(), {"threads": 1, "progress": False})
+    todo = backends.prepare([backends.run_state(r) for r in runs], spec)
+    _interrupt_in_process(*todo[1])
+    state = backends.run_state(runs[1])
+    assert state.state == "resume" and 0 < state.step < 512
+
+    assert main(["sweep", spec_path, "--root", str(root), "--workers", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "2 runs under" in out and "0 finished (skipped), 1 to resume, 1 new" in out
+    for run in runs:
+        assert json.loads((Path(run.config.run_dir) / "summary.json").read_text())["step"] == 512
+        assert [r["step"] for r in read_metrics(run.config.run_dir)] == list(range(32, 513, 32))
+    meta = json.loads((Path(runs[1].config.run_dir) / "sweep.json").read_text())
+    assert meta["config_hash"] == runs[1].config_hash and meta["method"] == "none" and meta["seed"] == 1
+    assert len(meta["starts"]) == 2 and meta["version"]["package"]
+    assert meta["version"]["commit"] is None or len(meta["version"]["commit"]) == 40
+
+    assert main(["sweep", spec_path, "--root", str(root)]) == 0  # everything finished: nothing runs
+    out = capsys.readouterr().out
+    assert "2 finished (skipped), 0 to resume, 0 new" in out and "start" not in out
+
+
+def test_a_directory_of_another_config_stops_the_sweep(tmp_path, capsys):
+    spec_path = write(tmp_path, TINY.format(explore="none", steps=64))
+    root = tmp_path / "runs"
+    spec = load_spec(spec_path)
+    runs = expand(spec, root.resolve(), {"threads": 1})
+    backends.prepare([backends.run_state(r) for r in runs], spec)
+    other = load_spec(write(tmp_path, TINY.format(explore="none", steps=96), "other.yaml"))
+    with pytest.raises(ConfigError, match="holds a run of another config"):
+        backends.run_state(expand(other, root.resolve())[0])
+
+
+class _Ref:
+    value = error = None
+
+
+class _FakeRay:
+    """Runs tasks in this process at submission: the Ray driver loop without a cluster."""
+
+    def __init__(self):
+        self.options = []
+
+    def is_initialized(self):
+        return True
+
+    def remote(self, **options):
+        self.options.append(options)
+
+        def wrap(fn):
+            class Task:
+                @staticmethod
+                def remote(*args):
+                    ref = _Ref()
+                    try:
+                        ref.value = fn(*args)
+                    except Exception as exc:  # noqa: BLE001
+                        ref.error = exc
+                    return ref
+            return Task
+        return wrap
+
+    def wait(self, refs, num_returns=1, timeout=None):
+        return refs[:num_returns], refs[num_returns:]
+
+    def get(self, ref):
+        if ref.error is not None:
+            raise ref.error
+        return ref.value
+
+
+def test_ray_driver_loop_with_a_stand_in_ray(tmp_path, monkeypatch):
+    import torch
+
+    fake = _FakeRay()
+    monkeypatch.setitem(sys.modules, "ray", fake)
+    spec = load_spec(write(tmp_path, TINY.format(explore="none", steps=64)))
+    runs = expand(spec, tmp_path.resolve(), {"threads": 1, "progress": False})
+    todo = backends.prepare([backends.run_state(r) for r in runs], spec)
+    json.loads((Path(runs[0].config.run_dir) / "sweep.json").read_text())
+    threads = torch.get_num_threads()
+    lines = []
+    try:
+        assert backends.run_ray(todo, log=lines.append, max_retries=5) == 0
+    finally:
+        torch.set_num_threads(threads)
+    assert fake.options == [{"num_cpus": 1, "max_retries": 5}] * 2
+    assert sum("done t/toy-Corridor/none/seed" in ln for ln in lines) == 2
+    assert all(backends.run_state(r).state == "done" for r in runs)
+
+
+@pytest.mark.slow
+def test_ray_sweep_survives_a_killed_worker_with_identical_results(tmp_path):
+    ray = pytest.importorskip("ray")
+    spec_path = write(tmp_path, TINY.format(explore="mimex", steps=2048))
+    spec = load_spec(spec_path)
+    ref_root, ray_root = (tmp_path / "ref").resolve(), (tmp_path / "ray").resolve()
+    assert main(["sweep", spec_path, "--root", str(ref_root), "--workers", "2"]) == 0  # uninterrupted
+    runs = expand(spec, ray_root, {"threads": 1, "progress": False})
+    todo = backends.prepare([backends.run_state(r) for r in runs], spec)
+    victim = Path(runs[0].config.run_dir)
+    ray.init(num_cpus=2, include_dashboard=False)
+    try:
+        result = {}
+        driver = threading.Thread(target=lambda: result.setdefault("failed", backends.run_ray(todo, log=print)))
+        driver.start()
+        assert _wait_for(lambda: (victim / "checkpoint.pt").exists() and _rows(victim) >= 4, 120)
+        pid = int((victim / "run.lock").read_text().split()[1])
+        assert pid != os.getpid()
+        os.kill(pid, signal.SIGKILL)
+        driver.join(300)
+        assert result["failed"] == 0
+    finally:
+        ray.shutdown()
+    assert len(json.loads((victim / "sweep.json").read_text())["starts"]) == 2
+    for run in runs:
+        got = [{k: v for k, v in r.items() if not k.startswith("perf/")} for r in read_metrics(run.config.run_dir)]
+        want_dir = ref_root / run.name
+        want = [{k: v for k, v in r.items() if not k.startswith("perf/")} for r in read_metrics(want_dir)]
+        assert got == want, run.name
