@@ -26,6 +26,7 @@ __all__ = [
     "CHECKPOINT_UNREADABLE",
     "CHECKPOINT_DAMAGED",
     "THREADS_CHANGED",
+    "CHECKPOINT_WRITE_FAILED",
     "BAD_EPISODES",
     "WEIGHTS_NON_FINITE",
     "ACTION_NON_FINITE",
@@ -83,6 +84,9 @@ DEVICE_UNAVAILABLE = "device {device!r} is not available on this machine ({reaso
 CHECKPOINT_UNREADABLE = "cannot read checkpoint {path}: it may be truncated or corrupt. {advice}. Reason: {reason}"
 CHECKPOINT_DAMAGED = ("checkpoint {path} is damaged: the bytes of {member!r} fail their CRC check, so "
                       "it would load wrong numbers. {advice}")
+CHECKPOINT_WRITE_FAILED = ("could not write checkpoint {path} ({reason}; {free}): the disk may be full. "
+                           "The run stopped; its directory keeps {kept} and the metrics logged so far. "
+                           "Free disk space, then run the same command again to resume")
 THREADS_CHANGED = ("the checkpoint in {run_dir} was written with {saved} torch CPU threads, this process "
                    "has {now} (threads={threads}, OMP_NUM_THREADS={omp}): the resumed run would not match "
                    "an uninterrupted one. Resume with --set threads={saved}, or pass "

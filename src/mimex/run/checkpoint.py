@@ -71,15 +71,31 @@ def save_checkpoint(run_dir: Path, state: dict[str, Any], name: str = CHECKPOINT
     """Write ``state`` atomically to ``run_dir/name``; keep the previous one as a fallback."""
     path = Path(run_dir) / name
     tmp = path.with_suffix(".tmp")
-    with open(tmp, "wb") as f:
-        torch.save(to_plain(state), f)
-        f.flush()
-        os.fsync(f.fileno())
+    try:
+        with open(tmp, "wb") as f:
+            torch.save(to_plain(state), f)
+            f.flush()
+            os.fsync(f.fileno())
+    except (OSError, RuntimeError) as exc:  # a full disk reaches torch's writer as a RuntimeError
+        tmp.unlink(missing_ok=True)
+        raise CheckpointError(_write_failed(path, exc)) from exc
     if name == CHECKPOINT and path.exists():
         _keep_previous(path)
     os.replace(tmp, path)
     _sync_dir(path.parent)
     return path
+
+
+def _write_failed(path: Path, exc: BaseException) -> str:
+    try:
+        free = f"{shutil.disk_usage(path.parent).free / 2**20:.1f} MiB free there"
+    except OSError:
+        free = "free space unknown"
+    kept = "the previous checkpoint, which is intact" if path.exists() else "no checkpoint yet"
+    if isinstance(exc.__context__, OSError):  # torch's writer wraps the OSError of the file's write
+        exc = exc.__context__
+    return errors.CHECKPOINT_WRITE_FAILED.format(path=path, reason=f"{type(exc).__name__}: {exc}",
+                                                 free=free, kept=kept)
 
 
 def _keep_previous(path: Path) -> None:

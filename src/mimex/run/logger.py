@@ -68,7 +68,8 @@ class MetricsLogger:
             damaged -= 1 if damaged else 0
         if drop:
             side = self.path.with_name(f"metrics.after-checkpoint.{int(time.time())}.jsonl")
-            side.write_text("\n".join(drop) + "\n", encoding="utf-8")
+            with open(side, "a", encoding="utf-8") as f:  # two resumes in one second: append, keep both
+                f.write("\n".join(drop) + "\n")
             if damaged:
                 print(f"warning: {damaged} damaged line(s) of {self.path} could not be restored; "
                       f"they are kept in {side}", file=sys.stderr)
