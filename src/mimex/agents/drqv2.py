@@ -185,12 +185,13 @@ class DrQv2Agent:
         if self.pixels:
             obs, next_obs = random_shift(obs, d.augment_pad), random_shift(next_obs, d.augment_pad)
         std = self.current_std()
-        h = self.encoder(obs)
-        with torch.no_grad():
-            h_next = self.encoder(next_obs)
-            next_action = noisy_action(self.actor(h_next), std, d.std_clip)
-            target = critic_target(reward, b["discount"], *self.target_critic(h_next, next_action))
-        q1, q2 = self.critic(h, b["action"])
+        with self._autocast():
+            h = self.encoder(obs)
+            with torch.no_grad():
+                h_next = self.encoder(next_obs)
+                next_action = noisy_action(self.actor(h_next), std, d.std_clip)
+                target = critic_target(reward, b["discount"], *self.target_critic(h_next, next_action))
+            q1, q2 = self.critic(h, b["action"])
         c_loss = critic_loss(q1, q2, target)
         if not torch.isfinite(c_loss):
             raise NonFiniteError(f"critic loss is not finite (NaN or inf) at environment step {self.global_step}")
@@ -202,7 +203,8 @@ class DrQv2Agent:
             o.step()
 
         h = h.detach()
-        q1_pi, q2_pi = self.critic(h, noisy_action(self.actor(h), std, d.std_clip))
+        with self._autocast():
+            q1_pi, q2_pi = self.critic(h, noisy_action(self.actor(h), std, d.std_clip))
         a_loss = actor_loss(q1_pi, q2_pi)
         self.actor_opt.zero_grad(set_to_none=True)
         a_loss.backward()
@@ -225,11 +227,11 @@ class DrQv2Agent:
             n, t = w.shape[:2]
             if self.pixels:
                 w = random_shift(w.reshape(n, t * w.shape[2], *w.shape[3:]), self.cfg.drqv2.augment_pad)
-            with torch.no_grad():
+            with torch.no_grad(), self._autocast():
                 seq = self.encoder(w.reshape(n * t, *b["obs"].shape[1:]))
                 if self.explore_input == "actor_feat":
                     seq = self.actor.trunk(seq)
-            seq = seq.reshape(n, t, -1)
+            seq = seq.float().reshape(n, t, -1)
         pad = b["pad"] if bool(b["pad"].any()) else None
         actions = b["window_action"] if self.explorer.name == "icm" else None
         r = self.explorer.reward(seq, actions, pad, update=True, chunk_size=self.cfg.explore.chunk_size)
@@ -239,6 +241,10 @@ class DrQv2Agent:
         metrics["explore/reward_max"] = float(r.max())
         metrics["explore/updates"] = float(self.explorer.n_updates)
         return r, metrics
+
+    def _autocast(self) -> torch.autocast:
+        """bfloat16 autocast of the update's networks when ``drqv2.bf16`` (else a no-op)."""
+        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.cfg.drqv2.bf16)
 
     def evaluate(self) -> dict[str, float]:
         """``eval_episodes`` episodes with the mean action on a fresh, fixed-seed environment."""
