@@ -175,7 +175,9 @@ class DrQv2Agent:
     def update(self) -> dict[str, float]:
         """One DrQ-v2 update on a sampled batch (with the explorer's step). Returns metrics."""
         d, ex = self.cfg.drqv2, self.cfg.explore
-        b = self.replay.sample(d.batch_size, d.nstep, d.gamma, ex.seq_len, ex.seq_end,
+        # ICM scores (o_t, a_t, o_t+1) whatever seq_end says, as the official DMC code (notes 4.1)
+        seq_end = "next" if ex.name == "icm" else ex.seq_end
+        b = self.replay.sample(d.batch_size, d.nstep, d.gamma, ex.seq_len, seq_end,
                                window_obs=self.explorer is not None and self.explore_input != "stored",
                                device=self.device)
         r_int, metrics = self._intrinsic(b)
