@@ -69,3 +69,17 @@ def test_agent_surface_and_state_round_trip(tmp_path):
     assert other.global_step == 60
     assert all(torch.equal(a, b) for a, b in zip(agent.net.parameters(), other.net.parameters(), strict=True))
     assert agent.act_deterministic(agent.obs).shape == (1, 2)
+
+
+def test_dmc_presets_hold_the_paper_settings():
+    paper = resolve_config("dmc", {"env.name": "dmc/quadruped_walk"})
+    d, ex = paper.drqv2, paper.explore
+    assert paper.agent == "drqv2" and paper.env.obs == "pixels" and paper.steps * 2 == 3_100_000
+    assert (d.batch_size, d.nstep, d.update_every, d.seed_steps * 2, d.lr, d.feature_dim) == (1024, 1, 2, 4000, 1e-4, 50)
+    assert (d.std_schedule, d.std_clip, d.eval_every * 2, d.eval_episodes) == ("linear(1.0,0.1,500000)", 0.3, 10_000, 10)
+    assert (ex.beta, ex.seq_end, ex.mimex.seq_len, ex.mimex.mask_ratio, ex.mimex.pad) == (0.05, "current", 5, 0.7, "zeros")
+    assert d.replay_capacity == 1_000_000
+    assert resolve_config("dmc", {"env.name": "dmc/quadruped_run"}).drqv2.replay_capacity == 100_000
+    cpu = resolve_config("dmc-cpu", {})
+    assert cpu.env.options["image_size"] == 64 and cpu.drqv2.batch_size < d.batch_size
+    assert cpu.drqv2.replay_capacity * 3 * 64 * 64 < 2e9  # the pixel replay fits in memory
