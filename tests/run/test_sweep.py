@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from mimex.cli import main
+from mimex.config.schema import to_dict
 from mimex.errors import ConfigError
 from mimex.run import backends
 from mimex.run.logger import read_metrics
-from mimex.config.schema import to_dict
 from mimex.run.sweep import expand, load_spec
 from mimex.run.worker import run_one
 from mimex.studies import STUDIES, drqv2_available

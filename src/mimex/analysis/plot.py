@@ -58,8 +58,12 @@ def aggregate(groups: list[Group], metric: str, window: int = 200, reps: int = 2
 def plot(groups: list[Group], metric: str, out_dir: str | Path, x: str = "steps",
          window: int = 200, name: str | None = None) -> list[Path]:
     """Draw the figure; returns the PNG and SVG paths."""
-    import matplotlib
+    try:
+        import matplotlib
+    except ImportError:
+        from mimex.errors import ConfigError
 
+        raise ConfigError("mimex plot needs matplotlib: pip install 'mimex[plot]'") from None
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -74,7 +78,7 @@ def plot(groups: list[Group], metric: str, out_dir: str | Path, x: str = "steps"
     fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.4 * rows + 0.4 + 0.3 * -(-len(methods) // 6)),
                              squeeze=False)
     flat = list(axes.ravel())
-    for ax, env in zip(flat, envs):
+    for ax, env in zip(flat, envs, strict=False):
         for g in [g for g in groups if g.env == env]:
             grid, ys = group_curves(g, metric, x, window)
             if not grid.size or not ys.shape[0]:

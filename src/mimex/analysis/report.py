@@ -55,7 +55,7 @@ def summarise(group: Group, metric: str, window: int = 200, per_steps: float = 1
 
 
 def _steps_text(n: float) -> str:
-    return f"{n / 1e6:g}M" if n >= 1e6 else f"{n / 1e3:g}k" if n >= 1e3 else f"{n:g}"
+    return f"{n / 1e6:.3g}M" if n >= 1e6 else f"{n / 1e3:.3g}k" if n >= 1e3 else f"{n:g}"
 
 
 def report(groups: list[Group], metric: str, window: int = 200, per_steps: float = 1e6,

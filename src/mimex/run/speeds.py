@@ -16,45 +16,98 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-MEASURED_ON = "not measured yet"
+MEASURED_ON = ("measured 2026-11-26 on a shared 2-core CPU VM, no GPU, 1 torch thread per run; "
+               "a GPU machine renders and trains faster by an unmeasured factor")
 
 
 @dataclass(frozen=True)
 class Speed:
-    """Steps/s of runs whose ``env.name`` matches ``env`` (a glob), ``env.obs`` is ``obs``
-    (``*`` = any) and ``explore.name`` is ``explore`` (``*`` = any)."""
+    """Steps/s of runs whose ``env.name`` matches ``env`` and observation kind matches ``obs``
+    (globs) and whose ``explore.name`` is ``explore`` (``*`` = any)."""
 
     env: str
     obs: str
     explore: str
     steps_per_s: float
-    how: str = ""
+    how: str = "measured"
 
 
-SPEEDS: tuple[Speed, ...] = ()
-# MIMEx with K maskings per sequence costs more than nm1 (one batched pass, larger batch).
-N_MASKS_COST = {1: 1.0}
+# `python -m mimex.run.speeds`, 2026-11-26 08:16-08:40 UTC (other jobs shared the 2 cores:
+# read these as pessimistic). pixmc-paper preset (512 envs x 32 steps, 10 epochs); state
+# rows with --obs state; pixels+state rows with 32 envs (rendering dominates; per-step cost
+# does not depend on the env count). First match wins.
+SPEEDS: tuple[Speed, ...] = (
+    Speed("pixmc/FrankaReach", "state", "none", 3546.0),
+    Speed("pixmc/FrankaReach", "state", "icm", 1372.0),
+    Speed("pixmc/FrankaReach", "state", "rnd", 991.0),
+    Speed("pixmc/FrankaReach", "state", "mimex", 1483.0),
+    Speed("pixmc/KukaReach", "state", "none", 3015.0),
+    Speed("pixmc/KukaReach", "state", "mimex", 1030.0),
+    Speed("pixmc/Franka*", "state", "none", 2651.0, "FrankaPick measured, used for Cabinet/Move"),
+    Speed("pixmc/Franka*", "state", "mimex", 1053.0, "FrankaPick measured, used for Cabinet/Move"),
+    Speed("pixmc/Kuka*", "state", "none", 944.0, "KukaPick measured, used for Cabinet/Move"),
+    Speed("pixmc/Kuka*", "state", "mimex", 392.0, "KukaPick measured, used for Cabinet/Move"),
+    Speed("pixmc/Franka*", "pixels*", "none", 253.0, "FrankaReach pixels+state (64x64) measured"),
+    Speed("pixmc/Franka*", "pixels*", "mimex", 254.0, "FrankaReach pixels+state (64x64) measured"),
+    Speed("pixmc/Kuka*", "pixels*", "none", 143.0, "KukaReach pixels+state (64x64) measured"),
+    Speed("pixmc/Kuka*", "pixels*", "mimex", 119.0, "KukaReach pixels+state (64x64) measured"),
+    Speed("pixmc/Franka*", "pixels*", "*", 238.0, "icm/rnd with pixels: none x 0.94 (docs/benchmarks.md ratio)"),
+    Speed("pixmc/Kuka*", "pixels*", "*", 134.0, "icm/rnd with pixels: none x 0.94 (docs/benchmarks.md ratio)"),
+    Speed("atari/*", "*", "none", 61.0, "atari preset, PrivateEye, measured"),
+    Speed("atari/*", "*", "mimex", 51.0, "atari preset, PrivateEye, measured"),
+    Speed("atari/*", "*", "*", 56.0, "icm/rnd: between none and mimex, not measured"),
+    Speed("toy/*", "*", "none", 5473.0, "demo preset, Corridor, measured"),
+    Speed("toy/*", "*", "mimex", 1504.0, "demo preset, Corridor, measured"),
+    Speed("dmc/*", "*", "*", 10.0, "a GUESS, not measured: DrQ-v2 with 1024-sample conv updates "
+          "every 2 steps is update-bound on a CPU"),
+)
+# Cost of an explorer relative to no bonus where a task has no row for it: ICM and RND
+# measured on FrankaReach (state) against `none` (1372/3546, 991/3546).
+EXPLORER_FACTOR = {"none": 1.0, "icm": 0.387, "rnd": 0.280, "mimex": 0.418}
+# MIMEx with K maskings (one batched pass over K x the sequences) multiplies the bonus's
+# time per step (MIMEx's time minus no bonus's): nm5 measured on FrankaReach (state) at
+# 299 steps/s against 1483 for nm1 and 3546 without a bonus: (1/299 - 1/3546) /
+# (1/1483 - 1/3546) = 7.8.
+N_MASKS_OVERHEAD = {1: 1.0, 5: 7.8}
 FALLBACK = Speed("*", "*", "*", 1000.0, "no measurement for this suite: a guess")
 
 
+def _match(s: Speed, env: str, kind: str, explore: str) -> bool:
+    return fnmatch.fnmatch(env, s.env) and fnmatch.fnmatch(kind, s.obs) and s.explore in ("*", explore)
+
+
 def speed_for(env: str, obs: str | None, explore: str, n_masks: int = 1) -> Speed:
-    """The first row of ``SPEEDS`` matching the run (``FALLBACK`` if none), its steps/s
-    divided by the cost of ``n_masks`` maskings for MIMEx."""
+    """The first row of ``SPEEDS`` matching the run; without one for this explorer, the
+    task's ``none`` row times ``EXPLORER_FACTOR`` (``FALLBACK`` if no row matches); MIMEx with
+    ``n_masks`` > 1: its bonus time scaled by ``N_MASKS_OVERHEAD``."""
     kind = obs or "default"
-    for s in SPEEDS:
-        if fnmatch.fnmatch(env, s.env) and s.obs in ("*", kind) and s.explore in ("*", explore):
-            break
-    else:
-        s = FALLBACK
+    s = next((s for s in SPEEDS if _match(s, env, kind, explore)), None)
+    if s is None:  # no row for this explorer: the task's `none` row times the explorer's cost
+        base = next((b for b in SPEEDS if _match(b, env, kind, "none")), FALLBACK)
+        factor = EXPLORER_FACTOR.get(explore, 1.0)
+        s = Speed(base.env, base.obs, explore, base.steps_per_s * factor,
+                  f"{base.how}; x{factor} for {explore} (FrankaReach ratio)")
     if explore == "mimex" and n_masks > 1:
-        cost = N_MASKS_COST.get(n_masks, max(N_MASKS_COST.values()) * n_masks / max(N_MASKS_COST))
-        return Speed(s.env, s.obs, s.explore, s.steps_per_s / cost, f"{s.how}; nm{n_masks} cost x{cost:.2f}")
+        none = next((b for b in SPEEDS if _match(b, env, kind, "none")), FALLBACK)
+        k = N_MASKS_OVERHEAD.get(n_masks, N_MASKS_OVERHEAD[5] * n_masks / 5)
+        extra = max(1 / s.steps_per_s - 1 / none.steps_per_s, 0.0)
+        rate = 1 / (1 / none.steps_per_s + k * extra)
+        return Speed(s.env, s.obs, s.explore, rate, f"{s.how}; nm{n_masks}: bonus time x{k:g}")
     return s
 
 
 def run_hours(cfg: Any, remaining_steps: int) -> float:
     """Estimated hours of one run (a RunConfig) with ``remaining_steps`` steps to go."""
-    s = speed_for(cfg.env.name, cfg.env.obs, cfg.explore.name, cfg.explore.mimex.n_masks)
+    obs = cfg.env.obs
+    if obs is None:  # the task's default kind
+        try:
+            from mimex.envs import env_spec
+
+            spec = env_spec(cfg.env.name)
+            obs = spec.default_obs or spec.obs[0]
+        except Exception:  # noqa: BLE001 - an estimate must not fail a dry run
+            obs = None
+    s = speed_for(cfg.env.name, obs, cfg.explore.name, cfg.explore.mimex.n_masks)
     return remaining_steps / s.steps_per_s / 3600.0
 
 
@@ -83,7 +136,8 @@ def measure(preset: str, overrides: dict[str, Any], iterations: int = 3) -> floa
 
     with tempfile.TemporaryDirectory() as tmp:
         probe = resolve_config(preset, overrides)
-        batch = probe.env.num_envs * probe.ppo.num_steps
+        batch = (probe.env.num_envs * probe.ppo.num_steps if probe.agent == "ppo"
+                 else probe.drqv2.steps_per_iteration)
         cfg = resolve_config(preset, {**overrides, "steps": batch * iterations, "run_dir": tmp,
                                       "progress": False, "tensorboard": False, "threads": 1,
                                       "checkpoint_minutes": 1e9})

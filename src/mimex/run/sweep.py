@@ -246,7 +246,7 @@ def expand(spec: Spec, root: str | Path, defaults: dict[str, Any] | None = None)
         from_axes = {k: v for _, ov in combo for k, v in ov.items()}
         env = {**base, **from_axes}.get("env.name") or _preset_env(spec.preset)
         overrides = {**base, **spec.per_env.get(env, {}), **from_axes}
-        parts = [label for axis, (label, _) in zip(spec.axes, combo) if axis.key != "env.name"]
+        parts = [label for axis, (label, _) in zip(spec.axes, combo, strict=True) if axis.key != "env.name"]
         for seed in spec.seeds:
             ov = {**overrides, "seed": seed}
             method_dir = "-".join(parts) or str(resolve_or_explain(spec, ov, "?").explore.name)
