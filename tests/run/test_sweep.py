@@ -100,8 +100,11 @@ def test_a_malformed_spec_names_the_line(tmp_path, text, line, what):
 
 
 def test_bad_values_and_toml_syntax_are_named(tmp_path, capsys):
-    with pytest.raises(ConfigError, match=r"run tiny/toy-Corridor/nope-mask_ratio-0.5/seed0: explore.name must be"):
+    with pytest.raises(ConfigError, match=r"spec.yaml, line 7: run tiny/toy-Corridor/nope-mask_ratio-0.5/seed0: "
+                                          r"explore.name must be one of"):
         expand(load_spec(write(tmp_path, SPEC.replace("[none, mimex]", "[nope, mimex]"))), "R")
+    with pytest.raises(ConfigError, match=r"spec.yaml, line 8: run .*mask_ratio-1.5/seed0: mask_ratio must be in"):
+        expand(load_spec(write(tmp_path, SPEC.replace("[0.5, 0.7]", "[0.5, 1.5]"))), "R")
     with pytest.raises(ConfigError, match=r"spec.toml: not valid TOML: .*line 2"):
         load_spec(write(tmp_path, 'name = "x"\nseeds = = 3\n', "spec.toml"))
     assert main(["sweep", "no-such-study"]) == 2

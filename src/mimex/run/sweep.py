@@ -266,8 +266,26 @@ def _preset_env(preset: str | None) -> str:
     return resolve_config(preset).env.name
 
 
+def _key_line(spec: Spec, key: str) -> int | None:
+    """The line of the spec that sets ``key`` (or its alias), in YAML or TOML form."""
+    for k in [key] + [a for a, full in ALIASES.items() if full == key]:
+        for needle in (f"{k}:", f"{k} =", f'"{k}"'):
+            line = _line_of(spec.text, needle)
+            if line:
+                return line
+    return None
+
+
 def resolve_or_explain(spec: Spec, overrides: dict[str, Any], name: str) -> RunConfig:
+    """``resolve_config`` of one run; a ConfigError names the run and, when the message
+    names a key the spec sets (in full, or its last part), that key's line."""
     try:
         return resolve_config(spec.preset, overrides)
     except ConfigError as exc:
-        raise ConfigError(f"{spec.source}: run {name}: {exc}") from None
+        msg = str(exc)
+        keys = sorted(overrides, key=len, reverse=True)
+        named = [k for k in keys if k in msg] or [
+            k for k in keys if re.search(rf"\b{re.escape(k.split('.')[-1])}\b", msg)]
+        line = _key_line(spec, named[0]) if named else None
+        where = f"{spec.source}, line {line}" if line else spec.source
+        raise ConfigError(f"{where}: run {name}: {msg}") from None
