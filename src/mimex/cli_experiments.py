@@ -81,9 +81,11 @@ def cmd_sweep(a: argparse.Namespace) -> int:
 
 
 def _groups(a: argparse.Namespace):
-    from mimex.analysis.curves import find_runs, group_runs
+    from mimex.analysis.curves import check_metric, find_runs, group_runs
 
-    return group_runs(find_runs(a.runs), tuple(a.group_by))
+    groups = group_runs(find_runs(a.runs), tuple(a.group_by))
+    check_metric(groups, a.metric)
+    return groups
 
 
 def cmd_plot(a: argparse.Namespace) -> int:

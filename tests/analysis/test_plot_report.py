@@ -66,6 +66,8 @@ def test_report_table_per_env_and_method(runs, tmp_path, capsys):
     assert cells[3] == "3" and cells[4] == "1k"
     assert cells[5] == f"{np.mean([1e-3 * (s + 1) * 1e3 for s in range(3)]):.3g}"  # h per 1M steps
     assert cells[6] == "502"                                                      # max peak MiB
+    assert main(["report", str(runs), "--metric", "charts/nope"]) == 2
+    assert "no run logs 'charts/nope'; choose --metric from: charts/episodes, charts/success_rate" in capsys.readouterr().err
     out = tmp_path / "report.md"
     assert main(["report", str(runs), "--out", str(out)]) == 0
     assert capsys.readouterr().out.strip() == out.read_text().strip()

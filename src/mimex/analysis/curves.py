@@ -141,6 +141,15 @@ def group_runs(runs: list[Run], group_by: tuple[str, ...] = ()) -> list[Group]:
     return sorted(groups.values(), key=lambda g: (g.env, g.method))
 
 
+def check_metric(groups: list[Group], metric: str) -> None:
+    """A ConfigError naming the logged metrics if no run logs ``metric``."""
+    runs = [r for g in groups for r in g.runs]
+    if any(_finite(row.get(metric)) for r in runs for row in r.rows):
+        return
+    logged = sorted({k for r in runs for row in r.rows[-1:] for k in row if k != "step"})
+    raise ConfigError(f"no run logs {metric!r}; choose --metric from: {', '.join(logged) or '(no rows yet)'}")
+
+
 def config_diff(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
     """``key: A vs B`` for each flattened key (seed and bookkeeping aside) that differs."""
     skip = {"seed", *BOOKKEEPING}
