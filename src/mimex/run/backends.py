@@ -101,14 +101,16 @@ def meta_of(run: PlannedRun, spec: Spec, version: dict[str, Any]) -> dict[str, A
 
 
 def prepare(states: list[RunState], spec: Spec) -> list[tuple[PlannedRun, dict[str, Any]]]:
-    """Write ``sweep.json`` into every run directory still to train (kept if present);
-    returns (run, sweep.json content) of those runs."""
+    """Write ``sweep.json`` into every run directory still to train (an existing one is kept,
+    its config refreshed with this sweep's bookkeeping: run_dir, threads); returns (run,
+    sweep.json content) of those runs."""
     version = project_version()
     out = []
     for s in states:
         if s.state == "done":
             continue
         meta = read_sweep_file(s.run.config.run_dir) or meta_of(s.run, spec, version)
+        meta["config"] = to_dict(s.run.config)  # same hash; this sweep's paths and threads
         write_sweep_file(s.run.config.run_dir, meta)
         out.append((s.run, meta))
     return out
