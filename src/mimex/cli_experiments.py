@@ -65,12 +65,16 @@ def cmd_sweep(a: argparse.Namespace) -> int:
     print(f"sweep {spec.name}{'@' + spec.size if spec.size else ''}: {len(states)} runs under {root}: "
           f"{done} finished (skipped), {resume} to resume, {len(todo) - resume} new", flush=True)
     log = lambda text: print(text, flush=True)  # noqa: E731
-    if a.backend == "ray":
-        import os
+    try:
+        if a.backend == "ray":
+            import os
 
-        failed = run_ray(todo, a.address or os.environ.get("RAY_ADDRESS"), a.max_retries, log)
-    else:
-        failed = run_local(todo, max(a.workers, 1), log)
+            failed = run_ray(todo, a.address or os.environ.get("RAY_ADDRESS"), a.max_retries, log)
+        else:
+            failed = run_local(todo, max(a.workers, 1), log)
+    except KeyboardInterrupt:
+        print("sweep interrupted; run the same command to resume", file=sys.stderr)
+        return 130
     top = Path(runs[0].config.run_dir).parents[2] if runs else root
     if failed:
         print(f"sweep: {failed} run(s) failed (see sweep.log in their directories); run the same "
