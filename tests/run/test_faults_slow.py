@@ -140,7 +140,8 @@ def test_killed_runs_lose_nothing_and_resume_exactly(suite, tmp_path):
             kills += 1
             lines = _complete_lines(run / "metrics.jsonl")
             landed.append({"target_row": target, "delay_s": round(delay, 3), "rows_at_kill": len(lines),
-                           "torn_line": not (run / "metrics.jsonl").read_bytes().endswith(b"\n")})
+                           "torn_line": not (run / "metrics.jsonl").read_bytes().endswith(b"\n"),
+                           "in_checkpoint_write": (run / "checkpoint.tmp").exists()})
             seen |= set(lines)
             seen |= _kept_lines(run)
     _run_to_end(cmd)  # the last resume, to the end
