@@ -8,7 +8,9 @@ actions, the replay's inserts, the stored embeddings: that is the env steps/s co
 updates are timed round-robin over the explorers so that load from other processes hits
 each alike; the median is reported. MIMEx reads per-step embeddings stored at insertion
 (``drqv2.explore_input=stored``, the cheap path); ``--official`` adds MIMEx on the conv
-encoder's 39,200-d output of T=5 windows, as the official code.
+encoder's 39,200-d output of T=5 windows, as the official code. ``none (plain)`` is the
+baseline of a plain implementation timed alongside: the official encoder layout (NCHW,
+out-of-place ReLU) and augmentation (float ``grid_sample``).
 
 Usage::
 
@@ -27,16 +29,22 @@ import pstats
 import statistics
 import tempfile
 import time
+import types
 
 os.environ.setdefault("MUJOCO_GL", "egl")
 
 import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+from torch import nn  # noqa: E402
+
+import mimex.agents.drqv2 as drqv2_module  # noqa: E402
 
 from mimex.agents import make_agent  # noqa: E402
 from mimex.config.overrides import resolve_config  # noqa: E402
 from mimex.run.train import make_vec_env, seed_everything  # noqa: E402
 
 VARIANTS = {
+    "none (plain)": {"explore.name": "none"},
     "none": {"explore.name": "none"},
     "none bf16": {"explore.name": "none", "drqv2.bf16": True},
     "mimex bf16": {"explore.name": "mimex", "drqv2.explore_input": "stored", "drqv2.bf16": True},
@@ -47,6 +55,44 @@ VARIANTS = {
 OFFICIAL = {"mimex (encoder)": {"explore.name": "mimex", "drqv2.explore_input": "encoder"}}
 
 
+def official_shift(x: torch.Tensor, pad: int) -> torch.Tensor:
+    """The official RandomShiftsAug: float conversion, replicate pad, bilinear grid_sample."""
+    x = x.float()
+    n, _, h, _ = x.shape
+    x = F.pad(x, (pad,) * 4, "replicate")
+    eps = 1.0 / (h + 2 * pad)
+    arange = torch.linspace(-1.0 + eps, 1.0 - eps, h + 2 * pad)[:h].unsqueeze(0).repeat(h, 1).unsqueeze(2)
+    base = torch.cat([arange, arange.transpose(1, 0)], dim=2).unsqueeze(0).repeat(n, 1, 1, 1)
+    shift = torch.randint(0, 2 * pad + 1, size=(n, 1, 1, 2)).float() * 2.0 / (h + 2 * pad)
+    return F.grid_sample(x, base + shift, padding_mode="zeros", align_corners=False)
+
+
+def make_plain(agent) -> None:
+    """Turn an agent's encoder into the plain (official) layout: NCHW, out-of-place ReLU."""
+    enc = agent.encoder
+    enc.to(memory_format=torch.contiguous_format)
+    for m in enc.convnet:
+        if isinstance(m, nn.ReLU):
+            m.inplace = False
+    enc.forward = types.MethodType(lambda self, obs: self.convnet(obs.float() / 255.0 - 0.5).flatten(1), enc)
+
+
+def timed_update(name: str, agent) -> float:
+    """Seconds of one update (the plain variant with the official augmentation)."""
+    plain = name.endswith("(plain)")
+    if plain:
+        drqv2_module.random_shift = official_shift
+    try:
+        t0 = time.perf_counter()
+        agent.update()
+        return time.perf_counter() - t0
+    finally:
+        drqv2_module.random_shift = ours_shift
+
+
+ours_shift = drqv2_module.random_shift
+
+
 def build(name: str, sets: dict, image: int, fill: int, run_dir: str):
     cfg = resolve_config("dmc", {"progress": False, "run_dir": f"{run_dir}/{name}", "env.options": {"image_size": image},
                                  "drqv2.replay_capacity": max(10_000, fill + 10), "drqv2.eval_every": 0,
@@ -54,6 +100,8 @@ def build(name: str, sets: dict, image: int, fill: int, run_dir: str):
     seed_everything(0, deterministic=False)
     envs = make_vec_env(cfg)
     agent = make_agent(cfg, envs, torch.device("cpu"))
+    if name.endswith("(plain)"):
+        make_plain(agent)
     agent.start(envs)
     cfg.drqv2.steps_per_iteration = agent.batch = fill
     t0 = time.perf_counter()
@@ -99,14 +147,12 @@ def main() -> None:
             return
         times = {(v, b): [] for v in variants for b in batches}
         for b in batches:
-            for agent, _, _ in agents.values():  # warm-up at this batch size
+            for v, (agent, _, _) in agents.items():  # warm-up at this batch size
                 agent.cfg.drqv2.batch_size = b
-                agent.update()
+                timed_update(v, agent)
             for _ in range(a.rounds):
                 for v, (agent, _, _) in agents.items():
-                    t0 = time.perf_counter()
-                    agent.update()
-                    times[(v, b)].append(time.perf_counter() - t0)
+                    times[(v, b)].append(timed_update(v, agent))
         for _, envs, _ in agents.values():
             envs.close()
     rows = []
