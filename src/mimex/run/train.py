@@ -203,6 +203,8 @@ def _resume_state(cfg: RunConfig, run_dir: Path) -> dict[str, Any] | None:
                 f"{ckpt_path} to resume from it, or move the run directory away to start afresh")
         return None
     ckpt = load_checkpoint(ckpt_path)
+    if "drqv2" not in ckpt["config"] and cfg.agent == "ppo":  # a PPO run made before drqv2 existed
+        ckpt["config"]["drqv2"] = to_dict(cfg)["drqv2"]
     diff = _config_diff(ckpt["config"], to_dict(cfg))
     if diff:
         raise CheckpointError(
