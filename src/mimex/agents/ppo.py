@@ -25,10 +25,10 @@ from mimex.agents.networks import ActorCritic
 from mimex.agents.observations import ObsPipeline
 from mimex.agents.schedules import parse_schedule
 from mimex.config.schema import RunConfig
+from mimex.envs.vector import VecEnv
 from mimex.errors import CheckpointError, ConfigError
 from mimex.explore import SequenceTracker, make_explorer
 from mimex.nets.optim import adam, load_optimizer_state
-from mimex.run.vector import VecEnv
 
 
 class NonFiniteError(FloatingPointError):

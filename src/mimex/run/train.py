@@ -61,6 +61,16 @@ def make_vec_env(cfg: RunConfig, seed_offset: int = 0) -> VecEnv:
     def factory(i: int):
         return lambda: make_env(e.name, reward=e.reward, obs=e.obs, seed=cfg.seed + seed_offset + i, **e.options)
 
+    if e.name.startswith("pixmc/") and os.environ.get("MIMEX_PIXMC_VECTOR", "1") != "0":
+        # one shared model and batch renderer, physics in threads; same numbers and snapshots
+        from mimex.envs.pixmc.vector import PixmcRunnerVecEnv
+
+        def make_pixmc(i: int, model: Any):
+            extra = {} if model is None else {"model": model}
+            return make_env(e.name, reward=e.reward, obs=e.obs, seed=cfg.seed + seed_offset + i,
+                            **e.options, **extra)
+
+        return PixmcRunnerVecEnv(make_pixmc, e.num_envs)
     return VecEnv([factory(i) for i in range(e.num_envs)])
 
 

@@ -273,19 +273,29 @@ class PixmcEnv(gym.Env):
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         return self.reset_with(None, seed=seed)
 
-    def reset_with(self, renderer: mujoco.Renderer | None, seed: int | None = None):
-        """``reset`` that renders with ``renderer`` (the vectorised env's shared one)."""
+    def reset_with(self, renderer: mujoco.Renderer | None, seed: int | None = None,
+                   observe: bool = True):
+        """``reset`` that renders with ``renderer`` (the vectorised env's shared one); the
+        observation is None with ``observe=False`` (the vectorised env renders in a batch)."""
         if seed is None and self._pending_seed is not None:
             seed = self._pending_seed
         self._pending_seed = None
         super().reset(seed=seed)
         self.reset_state(self.np_random)
-        return self._obs(renderer), {"success": False, "success_count": 0}
+        return self._obs(renderer) if observe else None, {"success": False, "success_count": 0}
 
     def apply_action(self, action: np.ndarray) -> np.ndarray:
         """Integrate the targets and run the physics of one control step; returns the clipped action."""
-        # NaN/inf, wrong shape, before reset, after the end: refused before anything changes
-        a = np.clip(np.asarray(self.guard.check(action), dtype=np.float64), -1.0, 1.0)
+        return self.run_physics(self.check_action(action))
+
+    def check_action(self, action: np.ndarray) -> np.ndarray:
+        """The action clipped to [-1, 1]; NaN/inf, a wrong shape, a step before reset or after
+        the end are refused (``StepGuard``) before anything changes."""
+        return np.clip(np.asarray(self.guard.check(action), dtype=np.float64), -1.0, 1.0)
+
+    def run_physics(self, a: np.ndarray) -> np.ndarray:
+        """The physics of one control step for a checked action ``a``; touches this env's
+        ``MjData`` only (the vectorised env runs it in threads: MuJoCo releases the GIL)."""
         self._targets = np.clip(self._targets + self.info.speeds * a, self._lo, self._hi)
         self.data.ctrl[:] = self._targets
         m, d = self.model, self.data
@@ -355,8 +365,10 @@ class PixmcEnv(gym.Env):
         value targets should bootstrap from the final observation."""
         return self._n_bad() > 0
 
-    def finish_step(self, a: np.ndarray, renderer: mujoco.Renderer | None = None):
-        """Reward, success, termination and observation after ``apply_action``."""
+    def finish_step(self, a: np.ndarray, renderer: mujoco.Renderer | None = None,
+                    observe: bool = True):
+        """Reward, success, termination and observation after ``apply_action`` (the
+        observation is None with ``observe=False``: the vectorised env renders in a batch)."""
         self._steps += 1
         rew, terms, cond, dropped = self._reward_and_flags(a)
         self._update_success(cond)
@@ -368,7 +380,7 @@ class PixmcEnv(gym.Env):
         info: dict[str, Any] = {"success": bool(self._success), "success_count": self._count,
                                 "terms": terms, "arm_collision": collided, "dropped": dropped,
                                 "unstable": unstable}
-        return self._obs(renderer), float(rew), terminated, truncated, info
+        return self._obs(renderer) if observe else None, float(rew), terminated, truncated, info
 
     def step(self, action):
         return self.finish_step(self.apply_action(action))

@@ -1,0 +1,144 @@
+"""A synchronous vector of Gymnasium environments that keeps what PPO needs.
+
+Unlike Gymnasium's vector envs it returns, for every step, both the observation to act on
+next (the reset observation where an episode ended) and the true next observation
+``o_{t+1}`` (the final observation where an episode ended), the success flag of the step,
+and finished-episode statistics. It can snapshot and restore the environments' state when
+they support it (``get_state``/``set_state`` on the unwrapped env), for exact resume.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+
+def stack_obs(items: list[Any]) -> Any:
+    """Stack per-env observations: arrays -> [N, ...]; dicts of arrays -> dict of [N, ...]."""
+    if isinstance(items[0], dict):
+        return {k: np.stack([o[k] for o in items]) for k in items[0]}
+    return np.stack(items)
+
+
+@dataclass
+class StepResult:
+    """One vector step. Arrays have a leading env axis N."""
+
+    obs: Any  # observation to act on next (reset observation where done)
+    next_obs: Any  # o_{t+1}: the final observation where done
+    reward: np.ndarray  # float32[N]
+    terminated: np.ndarray  # bool[N]
+    truncated: np.ndarray  # bool[N]
+    success: np.ndarray  # bool[N], info["success"] of the step (False when absent)
+    episodes: list[dict[str, Any]] = field(default_factory=list)  # finished: return, length, success, end
+
+
+def end_reason(terminated: bool, info: dict[str, Any]) -> str:
+    """Why an episode ended: ``collision``, ``dropped`` or ``unstable`` (from the env's info
+    flags), else ``terminal`` for another true end, ``timeout`` for a time-limit cut."""
+    for flag, reason in (("arm_collision", "collision"), ("dropped", "dropped"), ("unstable", "unstable")):
+        if info.get(flag):
+            return reason
+    return "terminal" if terminated else "timeout"
+
+
+class VecEnv:
+    """``num_envs`` environments stepped in turn, with automatic reset on episode end."""
+
+    def __init__(self, make_fns: list[Callable[[], gym.Env]]) -> None:
+        self.envs = [fn() for fn in make_fns]
+        self.num_envs = len(self.envs)
+        self.single_observation_space = self.envs[0].observation_space
+        self.single_action_space = self.envs[0].action_space
+        self.ep_return = np.zeros(self.num_envs, dtype=np.float64)
+        self.ep_length = np.zeros(self.num_envs, dtype=np.int64)
+        self.ep_success = np.zeros(self.num_envs, dtype=bool)
+
+    def reset(self) -> Any:
+        """Reset every env (each was seeded at construction) and return stacked observations."""
+        self.ep_return[:] = 0
+        self.ep_length[:] = 0
+        self.ep_success[:] = False
+        return stack_obs([env.reset()[0] for env in self.envs])
+
+    def step(self, actions: np.ndarray) -> StepResult:
+        """Step every env with ``actions[i]``; finished episodes reset at once."""
+        obs, next_obs = [], []
+        n = self.num_envs
+        reward = np.zeros(n, dtype=np.float32)
+        term = np.zeros(n, dtype=bool)
+        trunc = np.zeros(n, dtype=bool)
+        success = np.zeros(n, dtype=bool)
+        episodes = []
+        for i, env in enumerate(self.envs):
+            o, r, te, tr, info = env.step(actions[i])
+            reward[i], term[i], trunc[i] = r, te, tr
+            success[i] = bool(info.get("success", False))
+            self.ep_return[i] += r
+            self.ep_length[i] += 1
+            self.ep_success[i] |= success[i]
+            next_obs.append(o)
+            if te or tr:
+                episodes.append({"return": float(self.ep_return[i]), "length": int(self.ep_length[i]),
+                                 "success": bool(self.ep_success[i]), "end": end_reason(te, info)})
+                self.ep_return[i], self.ep_length[i], self.ep_success[i] = 0.0, 0, False
+                o, _ = env.reset()
+            obs.append(o)
+        return StepResult(stack_obs(obs), stack_obs(next_obs), reward, term, trunc, success, episodes)
+
+    def get_state(self) -> dict[str, Any] | None:
+        """The state of every env and the running episode statistics; None if an env can't."""
+        states = []
+        for env in self.envs:
+            base = env.unwrapped
+            if not hasattr(base, "get_state"):
+                return None
+            states.append({"env": base.get_state(), "wrappers": _wrapper_counters(env)})
+        return {"envs": states, "ep_return": self.ep_return.copy(), "ep_length": self.ep_length.copy(),
+                "ep_success": self.ep_success.copy()}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Restore what :meth:`get_state` returned."""
+        for env, s in zip(self.envs, state["envs"], strict=True):
+            env.unwrapped.set_state(s["env"])
+            _set_wrapper_counters(env, s["wrappers"])
+        self.ep_return = np.asarray(state["ep_return"], dtype=np.float64).copy()
+        self.ep_length = np.asarray(state["ep_length"], dtype=np.int64).copy()
+        self.ep_success = np.asarray(state["ep_success"], dtype=bool).copy()
+
+    def close(self) -> None:
+        for env in self.envs:
+            env.close()
+
+
+def _wrappers(env: gym.Env) -> list[gym.Env]:
+    out = []
+    while isinstance(env, gym.Wrapper):
+        out.append(env)
+        env = env.env
+    return out
+
+
+def _wrapper_counters(env: gym.Env) -> list[Any]:
+    """Per-wrapper state: TimeLimit step counters, and ``get_state()`` of wrappers that have it."""
+    out: list[Any] = []
+    for w in _wrappers(env):
+        if isinstance(w, gym.wrappers.TimeLimit):
+            out.append(int(w._elapsed_steps or 0))
+        elif hasattr(w, "get_state"):
+            out.append(w.get_state())
+        else:
+            out.append(None)
+    return out
+
+
+def _set_wrapper_counters(env: gym.Env, states: list[Any]) -> None:
+    for w, s in zip(_wrappers(env), states, strict=True):
+        if isinstance(w, gym.wrappers.TimeLimit):
+            w._elapsed_steps = s
+        elif s is not None:
+            w.set_state(s)

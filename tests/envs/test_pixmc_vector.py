@@ -1,0 +1,159 @@
+"""The runner's vectorised PixMC: the generic VecEnv's contract and numbers, one shared batch
+renderer, physics in threads without the thread count changing any number."""
+
+import os
+
+os.environ.setdefault("MUJOCO_GL", "egl")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from mimex.envs import make_env  # noqa: E402
+from mimex.envs.pixmc.vector import BatchRenderer, PixmcRunnerVecEnv  # noqa: E402
+from mimex.envs.vector import VecEnv  # noqa: E402
+
+
+def _maker(name, obs, max_steps=None):
+    def make(i, model=None):
+        env = make_env(name, obs=obs, seed=10 + i, **({} if model is None else {"model": model}))
+        if max_steps:
+            env.max_steps = max_steps
+        return env
+    return make
+
+
+def _run(vec, actions):
+    out, episodes = [vec.reset()], []
+    for a in actions:
+        r = vec.step(a)
+        out.append((r.obs, r.next_obs, r.reward, r.terminated, r.truncated, r.success))
+        episodes += r.episodes
+    return out, episodes
+
+
+def _assert_same(a, b, pixel_tol=0):
+    if isinstance(a, dict):
+        assert a.keys() == b.keys()
+        for k in a:
+            _assert_same(a[k], b[k], pixel_tol)
+    elif isinstance(a, (list, tuple)):
+        assert len(a) == len(b)
+        for x, y in zip(a, b, strict=True):
+            _assert_same(x, y, pixel_tol)
+    elif isinstance(a, np.ndarray):
+        assert a.dtype == b.dtype and a.shape == b.shape
+        if a.dtype == np.uint8 and pixel_tol:
+            assert np.abs(a.astype(int) - b.astype(int)).max() <= pixel_tol
+        else:
+            np.testing.assert_array_equal(a, b)
+    else:
+        assert a == b
+
+
+@pytest.mark.parametrize("name,obs", [("pixmc/FrankaReach", "pixels+state"), ("pixmc/KukaPick", "state")])
+def test_same_numbers_as_the_generic_vector_env(name, obs):
+    """Rewards, flags, state observations and episode statistics (with their end reason) are
+    those of the generic VecEnv; images differ at most by one intensity level (a viewport in a
+    wider framebuffer rasterises a few edge pixels differently)."""
+    make = _maker(name, obs, max_steps=7)
+    n = 3
+    actions = np.random.default_rng(0).uniform(-1.5, 1.5, (16, n, make(0).action_space.shape[0]))
+    generic = VecEnv([lambda i=i: make(i) for i in range(n)])
+    vec = PixmcRunnerVecEnv(make, n, threads=2)
+    a, ea = _run(generic, actions)
+    b, eb = _run(vec, actions)
+    assert len(ea) == 2 * n and ea == eb
+    _assert_same(a, b, pixel_tol=1)
+    assert vec.get_state()["ep_length"].tolist() == generic.get_state()["ep_length"].tolist()
+    generic.close()
+    vec.close()
+
+
+def test_numbers_do_not_depend_on_the_thread_count():
+    make = _maker("pixmc/FrankaReach", "pixels+state", max_steps=5)
+    actions = np.random.default_rng(1).uniform(-1, 1, (12, 5, 9))
+    runs = []
+    for threads in (1, 2, 4):
+        vec = PixmcRunnerVecEnv(make, 5, threads=threads)
+        runs.append(_run(vec, actions) + (vec.get_state(),))
+        vec.close()
+    _assert_same(runs[0], runs[1])
+    _assert_same(runs[0], runs[2])
+
+
+def test_snapshot_resumes_exactly_and_matches_the_generic_format():
+    """A snapshot of the generic VecEnv restores into the vectorised env and vice versa."""
+    make = _maker("pixmc/FrankaReach", "pixels+state", max_steps=6)
+    actions = np.random.default_rng(2).uniform(-1, 1, (14, 2, 9))
+    straight = PixmcRunnerVecEnv(make, 2)
+    full, eps = _run(straight, actions)
+    generic = VecEnv([lambda i=i: make(i) for i in range(2)])
+    _run(generic, actions[:8])
+    resumed = PixmcRunnerVecEnv(make, 2)
+    resumed.reset()
+    resumed.set_state(generic.get_state())
+    rest = [resumed.step(a) for a in actions[8:]]
+    for r, ref in zip(rest, full[9:], strict=True):
+        _assert_same((r.obs, r.next_obs, r.reward, r.terminated, r.truncated, r.success), ref, pixel_tol=1)
+    assert [e for r in rest for e in r.episodes] == eps[len(eps) - sum(len(r.episodes) for r in rest):]
+    back = VecEnv([lambda i=i: make(i) for i in range(2)])
+    back.reset()
+    back.set_state(resumed.get_state())
+    np.testing.assert_array_equal(back.get_state()["ep_return"], resumed.get_state()["ep_return"])
+    for x in (straight, generic, resumed, back):
+        x.close()
+
+
+def test_a_refused_action_moves_no_env():
+    make = _maker("pixmc/FrankaReach", "state")
+    vec = PixmcRunnerVecEnv(make, 3, threads=2)
+    vec.reset()
+    before = vec.get_state()
+    bad = np.zeros((3, 9))
+    bad[2, 0] = np.nan
+    with pytest.raises(ValueError):
+        vec.step(bad)
+    after = vec.get_state()
+    for s0, s1 in zip(before["envs"], after["envs"], strict=True):
+        np.testing.assert_array_equal(s0["env"]["sim"], s1["env"]["sim"])
+    vec.close()
+
+
+def test_batch_renderer_equals_one_at_a_time_and_keeps_uint8():
+    make = _maker("pixmc/KukaReach", "pixels")
+    envs = [make(0)]
+    model = envs[0].model
+    envs += [make(i, model) for i in range(1, 5)]
+    for e in envs:
+        e.reset()
+    cam = model.camera(envs[0].info.camera).id
+    one = BatchRenderer(model, 64, per_pass=1)
+    single = one.render([e.data for e in envs], cam)
+    one.close()
+    batch = BatchRenderer(model, 64, per_pass=3)  # 2 passes, the second one partial
+    tiled = batch.render([e.data for e in envs], cam)
+    batch.close()
+    assert single.dtype == tiled.dtype == np.uint8 and single.shape == (5, 3, 64, 64)
+    assert np.abs(single.astype(int) - tiled.astype(int)).max() <= 1
+    ref = np.stack([e._obs() for e in envs])  # each env's own mujoco.Renderer
+    np.testing.assert_array_equal(single, ref)
+    assert single.std() > 5, "a real image, not a blank buffer"
+    for e in envs:
+        e.close()
+
+
+def test_runner_uses_it_for_pixmc_and_the_old_module_still_imports(monkeypatch):
+    from mimex.config.overrides import resolve_config
+    from mimex.run import vector as old
+    from mimex.run.train import make_vec_env
+
+    assert old.VecEnv is VecEnv
+    cfg = resolve_config(None, {"progress": False}, ["env.name=pixmc/FrankaReach", "env.num_envs=2",
+                                                     "env.obs=state"])
+    envs = make_vec_env(cfg)
+    assert isinstance(envs, PixmcRunnerVecEnv) and envs.envs[1].model is envs.envs[0].model
+    envs.close()
+    monkeypatch.setenv("MIMEX_PIXMC_VECTOR", "0")
+    envs = make_vec_env(cfg)
+    assert type(envs) is VecEnv
+    envs.close()
