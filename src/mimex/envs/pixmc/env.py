@@ -313,9 +313,11 @@ class PixmcEnv(gym.Env):
     _BAD = (mujoco.mjtWarning.mjWARN_BADQACC, mujoco.mjtWarning.mjWARN_BADQVEL,
             mujoco.mjtWarning.mjWARN_BADQPOS)
 
+    _BAD_IDX = np.array([int(w) for w in _BAD])
+
     def _n_bad(self) -> int:
         """How often MuJoCo found a diverged acceleration, velocity or position this episode."""
-        return int(sum(self.data.warning[w].number for w in self._BAD))
+        return int(self.data.warning.number[self._BAD_IDX].sum())
 
     def _set_n_bad(self, n: int) -> None:
         for w in self._BAD:

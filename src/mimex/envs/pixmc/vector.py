@@ -37,8 +37,8 @@ import mujoco
 import numpy as np
 
 from mimex.envs.pixmc import env as env_module
-from mimex.envs.pixmc import scene
-from mimex.envs.pixmc.env import PixmcEnv
+from mimex.envs.pixmc import rewards, scene
+from mimex.envs.pixmc.env import OBS_CLIP, VEL_SCALE, PixmcEnv
 from mimex.envs.vector import StepResult, end_reason
 
 # Envs drawn per GL pass. On Mesa's llvmpipe a framebuffer wider than a few viewports costs
@@ -123,6 +123,7 @@ class _PixmcBatch:
         if any(e.model is not self.model for e in envs):
             raise ValueError("the envs of a PixMC vector env must share one MjModel")
         self.obs_kind = envs[0].obs_kind
+        self.task = envs[0].task
         self.single_observation_space = envs[0].observation_space
         self.single_action_space = envs[0].action_space
         self.action_space = gym.spaces.Box(-1.0, 1.0, (self.num_envs, *self.single_action_space.shape),
@@ -136,14 +137,36 @@ class _PixmcBatch:
         self._chunks = [range(bounds[k], bounds[k + 1]) for k in range(self.threads)]
 
     # -------------------------------------------------------------- pieces
+    def _states(self, envs: list[PixmcEnv], with_task: bool) -> np.ndarray:
+        """``PixmcEnv._state`` of every env in ``envs`` as one float32 array (same numbers:
+        the same elementwise operations over a leading env axis)."""
+        e0 = envs[0]
+        q = np.stack([e.data.qpos for e in envs])[:, e0._qadr]
+        qd = np.stack([e.data.qvel for e in envs])[:, e0._vadr]
+        parts = [2.0 * (q - e0._lo) / (e0._hi - e0._lo) - 1.0, VEL_SCALE * qd]
+        if with_task:
+            if self.task == "reach":
+                parts += [self._hands(envs), self._goals(envs)]
+            else:
+                parts.append(np.stack([e.task_state() for e in envs]))
+        return np.clip(np.concatenate(parts, axis=1), -OBS_CLIP, OBS_CLIP).astype(np.float32)
+
+    def _hands(self, envs: list[PixmcEnv]) -> np.ndarray:
+        site = envs[0]._hand_site
+        return np.stack([e.data.site_xpos[site] for e in envs])
+
+    def _goals(self, envs: list[PixmcEnv]) -> np.ndarray:
+        mocap = envs[0]._goal_mocap
+        return np.stack([e.data.mocap_pos[mocap] for e in envs])
+
     def _observe(self, idx) -> Any:
         envs = [self.envs[i] for i in idx]
         if self.obs_kind == "state":
-            return np.stack([e._state() for e in envs])
+            return self._states(envs, True)
         pix = self._renderer.render([e.data for e in envs], self._camera)
         if self.obs_kind == "pixels":
             return pix
-        return {"pixels": pix, "state": np.stack([e._state(with_task=False) for e in envs])}
+        return {"pixels": pix, "state": self._states(envs, False)}
 
     def _physics(self, checked: list[np.ndarray]) -> None:
         def run(rows: range) -> None:
@@ -167,16 +190,22 @@ class _PixmcBatch:
         if actions.shape != self.action_space.shape:
             raise ValueError(f"actions must have shape {self.action_space.shape}, got {actions.shape}")
         # every action is checked before any env moves (a refused action changes nothing)
-        checked = [env.check_action(actions[i]) for i, env in enumerate(self.envs)]
+        if np.isfinite(actions).all() and all(e.guard.phase == "running" for e in self.envs):
+            checked = np.clip(actions, -1.0, 1.0)  # = each env's check_action, in one call
+        else:
+            checked = np.stack([env.check_action(actions[i]) for i, env in enumerate(self.envs)])
         self._physics(checked)
         n = self.num_envs
-        rew = np.zeros(n, np.float64)  # the envs' float rewards; float32 in the results
-        term, trunc, succ = np.zeros(n, bool), np.zeros(n, bool), np.zeros(n, bool)
-        infos = []
-        for i, env in enumerate(self.envs):
-            _, rew[i], term[i], trunc[i], info = env.finish_step(checked[i], observe=False)
-            succ[i] = info["success"]
-            infos.append(info)
+        if self.task == "reach":
+            rew, term, trunc, succ, infos = self._finish_reach(checked)
+        else:
+            rew = np.zeros(n, np.float64)  # the envs' float rewards; float32 in the results
+            term, trunc, succ = np.zeros(n, bool), np.zeros(n, bool), np.zeros(n, bool)
+            infos = []
+            for i, env in enumerate(self.envs):
+                _, rew[i], term[i], trunc[i], info = env.finish_step(checked[i], observe=False)
+                succ[i] = info["success"]
+                infos.append(info)
         next_obs = self._observe(range(n))
         rows = np.flatnonzero(term | trunc)
         obs = next_obs
@@ -192,6 +221,35 @@ class _PixmcBatch:
                 obs = next_obs.copy()
                 obs[rows] = fresh
         return obs, next_obs, rew, term, trunc, succ, infos, rows
+
+    def _finish_reach(self, a: np.ndarray):
+        """``PixmcEnv.finish_step`` of every env for Reach, with the reward and the success
+        condition as arrays (``rewards.reach`` term by term, in the same order; the distance
+        as batched 1x3 @ 3x1 products, which round as ``np.linalg.norm`` of one vector does)."""
+        envs = self.envs
+        s = envs[0].scales
+        diff = self._hands(envs) - self._goals(envs)
+        d = np.sqrt((diff[:, None, :] @ diff[:, :, None]).reshape(-1))
+        goal_dist = s["gd"] / (0.04 + d)
+        goal_bonus = s["gb"] * 0.5 * (d <= 0.04)
+        penalty = -rewards.ACTION_PENALTY * np.sum(np.square(a), axis=1)
+        rew = ((0.0 + goal_dist) + goal_bonus) + penalty
+        cond = d <= 0.04
+        n = self.num_envs
+        term, trunc, succ = np.zeros(n, bool), np.zeros(n, bool), np.zeros(n, bool)
+        infos: list[dict[str, Any] | None] = [None] * n
+        for i, e in enumerate(envs):
+            e._steps += 1
+            e._update_success(bool(cond[i]))
+            collided = e.arm_collision() if e.data.ncon else False
+            unstable = e.unstable()
+            truncated = (e._steps >= e.max_steps or unstable) and not collided
+            e.guard.finished(collided, truncated)
+            term[i], trunc[i], succ[i] = collided, truncated, e._success
+            if collided or truncated:  # the flags end_reason reads (terms: not kept)
+                infos[i] = {"success": e._success, "success_count": e._count,
+                            "arm_collision": collided, "dropped": False, "unstable": unstable}
+        return rew, term, trunc, succ, infos
 
     def close(self) -> None:
         if self._renderer is not None:
