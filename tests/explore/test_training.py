@@ -16,8 +16,9 @@ SMALL = dict(embed_dim=32, depth=1, num_heads=2, decoder_embed_dim=16, decoder_n
 
 
 def _make(name, **kw):
-    if name == "mimex":
-        return make_explorer("mimex", input_dim=6, seq_len=4, mask="fixed", n_masks=3, **SMALL, **kw)
+    if name.startswith("mimex"):  # "mimex" (uniform time masks) or "mimex-feature"
+        mask = "feature" if name == "mimex-feature" else "uniform"
+        return make_explorer("mimex", input_dim=6, seq_len=4, mask=mask, n_masks=3, **SMALL, **kw)
     if name == "icm":
         return make_explorer("icm", input_dim=6, action_dim=2, **kw)
     return make_explorer("rnd", input_dim=6, **kw)
@@ -34,10 +35,11 @@ def _grads(ex):
     return torch.cat([p.grad.flatten() for p in model.parameters() if p.grad is not None])
 
 
-@pytest.mark.parametrize("name", ["mimex", "icm", "rnd"])
+@pytest.mark.parametrize("name", ["mimex", "mimex-feature", "icm", "rnd"])
 def test_chunked_update_is_one_step_equal_to_the_whole_batch(name):
-    """chunk_size splits the forward/backward passes, not the update: same rewards, one
-    optimiser step from the same gradient (float rounding aside)."""
+    """chunk_size splits the forward/backward passes, not the update: the same random masks
+    (n_masks=3), the same rewards, one optimiser step from the same gradient (float rounding
+    aside)."""
     g = torch.Generator().manual_seed(0)
     x = torch.randn(50, 4, 6, generator=g)
     acts = torch.randn(50, 4, 2, generator=g).clamp(-1, 1)

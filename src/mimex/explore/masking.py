@@ -109,6 +109,7 @@ def plan_time_mask(
     pad: torch.Tensor | None,
     generator: torch.Generator | None,
     device: torch.device,
+    noise: torch.Tensor | None = None,
 ) -> TimeMaskPlan:
     """Sample (``kind="uniform"``) or fix (``kind="fixed"``) the visible steps of each sequence.
 
@@ -116,12 +117,14 @@ def plan_time_mask(
     rest masked (MAE protocol). Padded steps sort last, so they are never chosen; when a
     sequence has ``n_valid <= n_visible`` real steps only ``n_valid - 1`` are shown, so that
     one real step is always scored. ``fixed``: the oldest ``n_visible`` positions are shown
-    and the newest ``T - n_visible`` are masked (future prediction, paper A.6).
+    and the newest ``T - n_visible`` are masked (future prediction, paper A.6). ``noise``
+    (float[B, T] in [0, 1)) replaces the draw from ``generator`` (the caller drew it).
     """
     if kind == "fixed":
         ids_shuffle = torch.arange(seq_len, device=device).expand(batch, seq_len)
     else:
-        noise = torch.rand(batch, seq_len, generator=generator, device=device)
+        if noise is None:
+            noise = torch.rand(batch, seq_len, generator=generator, device=device)
         if pad is not None:
             noise = noise.masked_fill(pad, 2.0)
         ids_shuffle = torch.argsort(noise, dim=1)
@@ -153,17 +156,20 @@ def plan_feature_mask(
     pad: torch.Tensor | None,
     generator: torch.Generator | None,
     device: torch.device,
+    noise: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Element-level mask over time x feature (paper Fig. 5 "(a)", official ``MAE`` class).
 
     Each sequence with ``n`` real steps keeps ``int(n * D * (1 - mask_ratio))`` of its real
-    elements visible, drawn uniformly; the other real elements are targets.
+    elements visible, drawn uniformly; the other real elements are targets. ``noise``
+    (float[B, T * D]) replaces the draw from ``generator``.
 
     Returns:
         bool[B, T, D]: True on target (masked) elements; False on visible and padded ones.
     """
     total = seq_len * input_dim
-    noise = torch.rand(batch, total, generator=generator, device=device)
+    if noise is None:
+        noise = torch.rand(batch, total, generator=generator, device=device)
     if pad is None:
         n_keep = torch.full((batch, 1), int(total * (1.0 - mask_ratio)), device=device)
         valid_el = None

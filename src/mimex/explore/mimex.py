@@ -166,6 +166,10 @@ class MIMExExplorer:
             if cfg.pad == "zeros":
                 pad = None
         b = x.shape[0]
+        # one draw for the whole batch, laid out [K, B, ...] as one unchunked pass over the
+        # K-times repeated batch would draw it: the masks do not depend on chunk_size (nor on
+        # update_proportion, whose draw comes after)
+        noise = self._mask_noise(b)
         weights = train_weights(b, cfg.update_proportion, self.generator, self.device) if update else None
         if update:
             self.optimizer.zero_grad(set_to_none=True)
@@ -173,11 +177,12 @@ class MIMExExplorer:
         for sl in chunks(b, chunk_size):
             xc, pc = x[sl], None if pad is None else pad[sl]
             n = xc.shape[0]
+            nc = None if noise is None else noise[:, sl].reshape(cfg.n_masks * n, -1)
             if cfg.n_masks > 1:
                 xc = xc.repeat(cfg.n_masks, 1, 1)
                 pc = None if pc is None else pc.repeat(cfg.n_masks, 1)
             with torch.set_grad_enabled(update):
-                per_seq = self._errors(xc, pc).view(cfg.n_masks, n).mean(0)
+                per_seq = self._errors(xc, pc, nc).view(cfg.n_masks, n).mean(0)
                 if update:  # the mean over the kept samples of the whole batch
                     w = weights[sl]
                     (per_seq * w).sum().div(weights.sum().clamp_min(1.0)).backward()
@@ -194,14 +199,25 @@ class MIMExExplorer:
         }
         return out
 
-    def _errors(self, x: torch.Tensor, pad: torch.Tensor | None) -> torch.Tensor:
+    def _mask_noise(self, b: int) -> torch.Tensor | None:
+        """The uniform noise that places the masks of a batch of ``b`` sequences,
+        float[K, b, T] (time masks) or float[K, b, T * D] (feature masks); None for fixed masks."""
+        cfg = self.config
+        if cfg.mask == "fixed":
+            return None
+        width = cfg.seq_len * (self.input_dim if cfg.mask == "feature" else 1)
+        noise = torch.rand(cfg.n_masks * b, width, generator=self.generator, device=self.device)
+        return noise.view(cfg.n_masks, b, width)
+
+    def _errors(self, x: torch.Tensor, pad: torch.Tensor | None,
+                noise: torch.Tensor | None = None) -> torch.Tensor:
         cfg = self.config
         bk, t, d = x.shape
         if cfg.mask == "feature":
-            hidden = plan_feature_mask(bk, t, d, cfg.mask_ratio, pad, self.generator, self.device)
+            hidden = plan_feature_mask(bk, t, d, cfg.mask_ratio, pad, self.generator, self.device, noise)
             pred = self.model(x, hidden, None if pad is None else ~pad)
             return masked_sequence_error(pred, x, hidden, cfg.norm_loss)
-        plan = plan_time_mask(bk, t, self.n_visible, cfg.mask, pad, self.generator, self.device)
+        plan = plan_time_mask(bk, t, self.n_visible, cfg.mask, pad, self.generator, self.device, noise)
         pred = self.model(x, plan)
         return masked_sequence_error(pred, x, plan.target, cfg.norm_loss)
 
