@@ -48,6 +48,7 @@ def _train_parser(sub: Any) -> None:
 
 def cmd_train(a: argparse.Namespace) -> int:
     from mimex.config.overrides import apply_overrides, resolve_config
+    from mimex.config.migrate import upgrade_config
     from mimex.config.schema import RunConfig, from_dict
     from mimex.run.train import train
 
@@ -64,7 +65,7 @@ def cmd_train(a: argparse.Namespace) -> int:
         except (OSError, ValueError) as exc:
             raise ConfigError(f"cannot read {saved} ({exc}); pass the run's settings (--env, "
                               "--preset, --set) to use this directory") from None
-        cfg = from_dict(RunConfig, apply_overrides(data, flags))
+        cfg = from_dict(RunConfig, apply_overrides(upgrade_config(data), flags))
     else:
         cfg = resolve_config(a.preset, flags, a.sets)
     summary = train(cfg, allow_inexact_resume=a.allow_inexact_resume)

@@ -117,9 +117,10 @@ def test_icm_learns_from_the_action_the_environment_executed():
 def test_bonus_size_and_episode_ends_are_logged():
     agent, envs = _agent([])
     m = agent.iterate(envs)
-    assert m["explore/bonus_to_extrinsic"] >= 0 and "explore/bonus_mean" in m
+    assert "explore/bonus_mean" in m and m.get("explore/bonus_to_extrinsic", 0.0) >= 0
     got = bonus_metrics(torch.tensor([[1.0, -1.0]]), torch.tensor([[0.01, 0.03]]))
     assert got == pytest.approx({"explore/bonus_mean": 0.02, "explore/bonus_to_extrinsic": 0.02})
+    assert bonus_metrics(torch.zeros(1, 2), torch.ones(1, 2)) == {"explore/bonus_mean": 1.0}
     eps = [{"end": "collision"}, {"end": "timeout"}, {"end": "timeout"}, {"end": "unstable"}]
     fr = end_fractions(eps)
     assert fr["charts/end_timeout"] == 0.5 and fr["charts/end_collision"] == 0.25

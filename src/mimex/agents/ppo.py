@@ -301,10 +301,13 @@ class PPOAgent:
 def bonus_metrics(r_ext: torch.Tensor, bonus: torch.Tensor) -> dict[str, float]:
     """How large the weighted bonus ``beta * r_int`` is next to the extrinsic reward (both
     float[S, N]): its mean, and the ratio of mean absolute values (a ratio far below 0.01
-    means the bonus cannot change what the agent does)."""
+    means the bonus cannot change what the agent does; not logged when no extrinsic reward
+    at all came in the rollout)."""
     ext = float(r_ext.abs().mean())
-    return {"explore/bonus_mean": float(bonus.mean()),
-            "explore/bonus_to_extrinsic": float(bonus.abs().mean()) / max(ext, 1e-8)}
+    out = {"explore/bonus_mean": float(bonus.mean())}
+    if ext > 0:
+        out["explore/bonus_to_extrinsic"] = float(bonus.abs().mean()) / ext
+    return out
 
 
 END_REASONS = ("collision", "dropped", "unstable", "timeout", "terminal")

@@ -108,6 +108,11 @@ def check_state_matches(explorer: Any, sd: dict[str, Any], keys: tuple[str, ...]
     # a key missing from an older state dict held its default then
     defaults = {f.name: f.default for f in dataclasses.fields(explorer.config)}
     saved = {k: sd["config"].get(k, defaults.get(k)) for k in keys}
+    try:  # the config's own spelling (e.g. an old bool reward_norm=True is today's "step")
+        canon = dataclasses.replace(explorer.config, **saved)
+        saved = {k: getattr(canon, k) for k in keys}
+    except (errors.ConfigError, TypeError):
+        pass  # compared as saved: the mismatch message below names it
     diff = {k: (saved[k], mine[k]) for k in keys if saved[k] != mine[k]}
     if diff:
         detail = ", ".join(f"{k}: saved {a!r} vs now {b!r}" for k, (a, b) in diff.items())

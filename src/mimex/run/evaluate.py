@@ -12,6 +12,7 @@ import numpy as np
 
 from mimex import errors
 from mimex.agents import make_agent
+from mimex.config.migrate import upgrade_config
 from mimex.config.schema import RunConfig, from_dict
 from mimex.errors import CheckpointError, InputError
 from mimex.run.checkpoint import CHECKPOINT, load_checkpoint
@@ -24,7 +25,7 @@ def load_run_config(run_dir: Path) -> RunConfig:
     path = Path(run_dir) / "config.json"
     if not path.exists():
         raise CheckpointError(f"{run_dir} has no config.json: is it a mimex run directory?")
-    return from_dict(RunConfig, json.loads(path.read_text(encoding="utf-8")))
+    return from_dict(RunConfig, upgrade_config(json.loads(path.read_text(encoding="utf-8"))))
 
 
 def evaluate(run_dir: str | Path, episodes: int = 10, device: str = "cpu") -> dict[str, Any]:

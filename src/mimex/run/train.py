@@ -25,6 +25,7 @@ import torch
 from mimex import errors
 from mimex.agents import make_agent
 from mimex.agents.ppo import NonFiniteError
+from mimex.config.migrate import upgrade_config, was_upgraded
 from mimex.config.schema import RunConfig, to_dict
 from mimex.envs import make_env
 from mimex.errors import CheckpointError, ConfigError
@@ -213,13 +214,15 @@ def _resume_state(cfg: RunConfig, run_dir: Path) -> dict[str, Any] | None:
                 f"{ckpt_path} to resume from it, or move the run directory away to start afresh")
         return None
     ckpt = load_checkpoint(ckpt_path)
-    if "drqv2" not in ckpt["config"] and cfg.agent == "ppo":  # a PPO run made before drqv2 existed
-        ckpt["config"]["drqv2"] = to_dict(cfg)["drqv2"]
+    older = was_upgraded(ckpt["config"])
+    ckpt["config"] = upgrade_config(ckpt["config"])  # keys added since, as the old version ran
     diff = _config_diff(ckpt["config"], to_dict(cfg))
     if diff:
+        hint = (f" The checkpoint was made by an older mimex whose defaults differ: resume it "
+                f"with its saved config by `mimex train --run-dir {run_dir}` alone" if older else "")
         raise CheckpointError(
             f"the checkpoint in {run_dir} was made with another config: " + "; ".join(diff)
-            + ". Use the same settings to resume, or a new --run-dir"
+            + ". Use the same settings to resume, or a new --run-dir." + hint
         )
     return ckpt
 
