@@ -1,53 +1,122 @@
-"""Environment steps per second of the PixMC tasks on MuJoCo (CPU, one process).
+"""Environment steps per second of the PixMC tasks on MuJoCo (CPU, one process), old path vs
+new path side by side.
 
-Usage: MUJOCO_GL=egl python benchmarks/bench_pixmc.py [--task reach] [--steps 300]
-       [--envs 1 16] [--robots franka kuka]
-Random actions in [-1, 1], auto-resets included; "pixels" = 64x64 egocentric RGB rendered
-every step for every env (one shared mujoco.Renderer). Prints a markdown table.
+Usage: MUJOCO_GL=egl python benchmarks/bench_pixmc.py [--task reach] [--repeats 3]
+       [--cells pix1 state512] [--robots franka kuka] [--path both|old|new]
+
+Paths:
+    old: what the runner used before issue 10: the generic ``mimex.envs.vector.VecEnv`` over
+        ``make_env`` (one env after the other; each env compiles its own model and opens its
+        own ``mujoco.Renderer``), MuJoCo's default capsule tessellation (28 slices, 16 stacks,
+        4 quads).
+    new: ``PixmcRunnerVecEnv`` (what ``make_vec_env`` gives for ``pixmc/*`` now): one shared
+        model with coarse tessellation, one ``BatchRenderer`` (16 envs per GL pass), physics in
+        ``MIMEX_PIXMC_THREADS`` threads (default: the CPU count).
+Cells: ``pix1`` = one env, 64x64 ego pixels (+ proprioception); ``pix64`` = 64 envs with
+pixels; ``state512`` = 512 envs, state observations. Random actions in [-1, 1], auto-resets
+included. Both paths are built once, then timed in ABBA order (old, new, new, old, ...);
+prints per-cell medians, spread (min-max) and the median of the per-round new/old ratios.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import time
 
-import numpy as np
+os.environ.setdefault("MUJOCO_GL", "egl")
 
-from mimex.envs.pixmc import PixmcVecEnv
+import numpy as np  # noqa: E402
+
+from mimex.envs import make_env  # noqa: E402
+from mimex.envs.pixmc.vector import PixmcRunnerVecEnv  # noqa: E402
+from mimex.envs.vector import VecEnv  # noqa: E402
+
+MUJOCO_DEFAULT_TESSELLATION = {"numslices": 28, "numstacks": 16, "numquads": 4}
+CELLS = {"pix1": (1, "pixels+state"), "pix64": (64, "pixels+state"), "state512": (512, "state")}
 
 
-def measure(robot: str, task: str, num_envs: int, obs: str, steps: int, image_size: int = 64) -> float:
-    """Env steps per second (all envs counted) over ``steps`` vector steps after a warm-up."""
-    vec = PixmcVecEnv(robot, task, num_envs, reward="sparse", obs=obs, seed=0, image_size=image_size)
-    rng = np.random.default_rng(0)
-    vec.reset()
-    shape = vec.action_space.shape
-    for _ in range(5):
-        vec.step(rng.uniform(-1, 1, shape))
+def old_tessellation(model) -> None:
+    """MuJoCo's default tessellation (before the first render context of ``model``)."""
+    for k, v in MUJOCO_DEFAULT_TESSELLATION.items():
+        setattr(model.vis.quality, k, v)
+
+
+def build(path: str, name: str, num_envs: int, obs: str):
+    """A runner vector env of ``num_envs`` copies of ``name`` on the old or the new path."""
+    if path == "old":
+        vec = VecEnv([lambda i=i: make_env(name, obs=obs, seed=i) for i in range(num_envs)])
+        for env in vec.envs:
+            old_tessellation(env.model)
+        return vec
+
+    def make(i, model):
+        return make_env(name, obs=obs, seed=i, **({} if model is None else {"model": model}))
+
+    return PixmcRunnerVecEnv(make, num_envs)
+
+
+def time_steps(vec, rng: np.random.Generator, steps: int) -> float:
+    """Env steps per second (all envs counted) over ``steps`` vector steps."""
+    shape = (vec.num_envs, *vec.single_action_space.shape)
+    actions = rng.uniform(-1, 1, (steps, *shape))
     t0 = time.perf_counter()
-    for _ in range(steps):
-        vec.step(rng.uniform(-1, 1, shape))
-    dt = time.perf_counter() - t0
-    vec.close()
-    return steps * num_envs / dt
+    for a in actions:
+        vec.step(a)
+    return steps * vec.num_envs / (time.perf_counter() - t0)
+
+
+def measure_cell(name: str, num_envs: int, obs: str, repeats: int, env_steps: int,
+                 paths: list[str]) -> dict[str, list[float]]:
+    vecs = {p: build(p, name, num_envs, obs) for p in paths}
+    rng = np.random.default_rng(0)
+    steps = max(env_steps // num_envs, 10)
+    for vec in vecs.values():
+        vec.reset()
+        time_steps(vec, rng, 3)  # warm-up (first renders, thread pool)
+    out: dict[str, list[float]] = {p: [] for p in paths}
+    for r in range(repeats):
+        order = paths if r % 2 == 0 else paths[::-1]  # ABBA
+        for p in order:
+            out[p].append(time_steps(vecs[p], rng, steps))
+    for vec in vecs.values():
+        vec.close()
+    return out
+
+
+def fmt(xs: list[float]) -> str:
+    return f"{statistics.median(xs):,.0f} ({min(xs):,.0f}-{max(xs):,.0f})"
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__)
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--task", default="reach", choices=["reach", "cabinet", "pick", "move"])
-    p.add_argument("--steps", type=int, default=300, help="vector steps per measurement (state)")
-    p.add_argument("--envs", type=int, nargs="+", default=[1, 16])
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--env-steps", type=int, default=3000, help="env steps per timed segment (pixels)")
+    p.add_argument("--state-env-steps", type=int, default=20000, help="env steps per timed segment (state)")
+    p.add_argument("--cells", nargs="+", default=["pix1", "state512"], choices=list(CELLS))
     p.add_argument("--robots", nargs="+", default=["franka", "kuka"])
+    p.add_argument("--path", default="both", choices=["both", "old", "new"])
     args = p.parse_args()
-    print(f"MUJOCO_GL={os.environ.get('MUJOCO_GL')}, load average before: {os.getloadavg()[0]:.2f}")
-    print("| robot | task | envs | state steps/s | 64x64 pixels steps/s |")
-    print("|---|---|---|---|---|")
+    paths = ["old", "new"] if args.path == "both" else [args.path]
+    print(f"MUJOCO_GL={os.environ.get('MUJOCO_GL')}, physics threads (new path): "
+          f"{os.environ.get('MIMEX_PIXMC_THREADS', os.cpu_count())}, load average before: "
+          f"{os.getloadavg()[0]:.2f}")
+    print("| robot | task | cell | " + " | ".join(f"{q} steps/s median (min-max)" for q in paths)
+          + (" | new/old (median of rounds) |" if len(paths) == 2 else " |"))
+    print("|---|---|---|" + "---|" * len(paths) + ("---|" if len(paths) == 2 else ""))
     for robot in args.robots:
-        for n in args.envs:
-            state = measure(robot, args.task, n, "state", max(args.steps // n, 20))
-            pix = measure(robot, args.task, n, "pixels", max(args.steps // (2 * n), 10))
-            print(f"| {robot} | {args.task} | {n} | {state:,.0f} | {pix:,.0f} |", flush=True)
+        name = f"pixmc/{robot.capitalize()}{args.task.capitalize()}"
+        for cell in args.cells:
+            n, obs = CELLS[cell]
+            steps = args.state_env_steps if obs == "state" else args.env_steps
+            res = measure_cell(name, n, obs, args.repeats, steps, paths)
+            row = f"| {robot} | {args.task} | {cell} | " + " | ".join(fmt(res[q]) for q in paths)
+            if len(paths) == 2:
+                ratios = [b / a for a, b in zip(res["old"], res["new"], strict=True)]
+                row += f" | {statistics.median(ratios):.2f}x ({min(ratios):.2f}-{max(ratios):.2f})"
+            print(row + " |", flush=True)
     print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 

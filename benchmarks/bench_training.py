@@ -12,6 +12,9 @@ Usage::
     python benchmarks/bench_training.py --quick               # smoke run
     python benchmarks/bench_training.py --markdown --out results.json
     python benchmarks/bench_training.py --profile "mimex nm1"   # cProfile of 5 pixel-task iterations
+    python benchmarks/bench_training.py --compare pix64 state512 pix512 --rounds 3
+        # issue 10: PixMC old path vs new path (generic VecEnv + per-env renderers vs
+        # PixmcRunnerVecEnv), ABBA-interleaved, median and spread
 """
 
 from __future__ import annotations
@@ -40,16 +43,78 @@ VARIANTS = {
 }
 
 
-def build(env: str, obs: str, variant: str, num_envs: int, num_steps: int, device: str):
+def build(env: str, obs: str, variant: str, num_envs: int, num_steps: int, device: str,
+          path: str = "new", preset: str | None = None):
+    """A started PPO agent and its envs. ``path="old"``: the PixMC envs as before issue 10
+    (the generic VecEnv, one renderer per env, MuJoCo's default capsule tessellation);
+    ``"new"``: what ``make_vec_env`` gives now (``PixmcRunnerVecEnv`` for ``pixmc/*``)."""
     sets = [f"env.name={env}", f"env.obs={obs}", f"env.num_envs={num_envs}",
-            f"ppo.num_steps={num_steps}", "ppo.minibatches=4", "ppo.epochs=4", f"device={device}",
-            *VARIANTS[variant]]
-    cfg = resolve_config(None, {"progress": False}, sets)
+            f"ppo.num_steps={num_steps}", f"device={device}", *VARIANTS[variant]]
+    if preset is None:
+        sets += ["ppo.minibatches=4", "ppo.epochs=4"]
+    cfg = resolve_config(preset, {"progress": False}, sets)
     seed_everything(0, deterministic=False)
-    envs = make_vec_env(cfg)
+    if path == "old":
+        os.environ["MIMEX_PIXMC_VECTOR"] = "0"
+        try:
+            envs = make_vec_env(cfg)
+        finally:
+            del os.environ["MIMEX_PIXMC_VECTOR"]
+        if env.startswith("pixmc/"):
+            from bench_pixmc import old_tessellation
+            for e in envs.envs:
+                old_tessellation(e.unwrapped.model)
+    else:
+        envs = make_vec_env(cfg)
     agent = PPOAgent(cfg, envs, torch.device(device))
     agent.start(envs)
     return agent, envs
+
+
+# The issue-10 rows: (label, env, obs, explore variant, envs, steps per env, paths).
+COMPARE_ROWS = {
+    "pix64": [("pixels+state FrankaReach 64x32", "pixmc/FrankaReach", "pixels+state", v, 64, 32)
+              for v in ("none", "mimex nm1")],
+    "pix512": [("pixels+state FrankaReach 512x32", "pixmc/FrankaReach", "pixels+state", v, 512, 32)
+               for v in ("none", "mimex nm1")],
+    "state512": [("state FrankaReach 512x32", "pixmc/FrankaReach", "state", v, 512, 32)
+                 for v in ("none", "mimex nm1", "mimex nm5")],
+}
+
+
+def compare(groups: list[str], rounds: int, device: str, paths: list[str],
+            variants: list[str] | None = None) -> list[dict]:
+    """Old path vs new path, whole PPO iterations with the ``pixmc`` preset (the paper's
+    PixMC setting: PPO 10 epochs x 4 minibatches, frozen 384-d image features), timed in ABBA order per row: one warm-up iteration each, then ``rounds``
+    rounds. Returns one dict per (row, path) with every round's steps/s."""
+    out = []
+    for g in groups:
+        for label, env, obs, variant, n, steps in COMPARE_ROWS[g]:
+            if variants and variant not in variants:
+                continue
+            runs = {p: build(env, obs, variant, n, steps, device, p, preset="pixmc")
+                    for p in paths}
+            for agent, envs in runs.values():
+                agent.iterate(envs)
+            sps: dict[str, list[float]] = {p: [] for p in paths}
+            for r in range(rounds):
+                for p in (paths if r % 2 == 0 else paths[::-1]):
+                    agent, envs = runs[p]
+                    t0 = time.perf_counter()
+                    agent.iterate(envs)
+                    sps[p].append(n * steps / (time.perf_counter() - t0))
+            for _, envs in runs.values():
+                envs.close()
+            row = {"row": label, "explore": variant, "sps": sps, "load": os.getloadavg()[0]}
+            med = {p: statistics.median(v) for p, v in sps.items()}
+            text = " | ".join(f"{p} {med[p]:,.0f} ({min(sps[p]):,.0f}-{max(sps[p]):,.0f})" for p in paths)
+            if len(paths) == 2:
+                ratios = [b / a for a, b in zip(sps["old"], sps["new"], strict=True)]
+                row["ratio"] = ratios
+                text += f" | new/old {statistics.median(ratios):.2f}x ({min(ratios):.2f}-{max(ratios):.2f})"
+            print(f"| {label} | {variant} | {text} | load {row['load']:.1f} |", flush=True)
+            out.append(row)
+    return out
 
 
 def bench_task(env: str, obs: str, rounds: int, num_envs: int, num_steps: int, device: str) -> dict:
@@ -102,8 +167,24 @@ def main() -> None:
     ap.add_argument("--markdown", action="store_true")
     ap.add_argument("--out")
     ap.add_argument("--profile", choices=list(VARIANTS), help="profile this variant on the pixel task instead")
+    ap.add_argument("--compare", nargs="+", choices=list(COMPARE_ROWS),
+                    help="issue-10 rows: old vs new PixMC path side by side (ABBA), e.g. "
+                         "--compare pix64 state512 pix512")
+    ap.add_argument("--paths", nargs="+", default=["old", "new"], choices=["old", "new"],
+                    help="with --compare: which paths (pix512 old opens one GL context per env)")
+    ap.add_argument("--variants", nargs="+", choices=list(VARIANTS),
+                    help="with --compare: only these explore variants of the rows")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
+    if a.compare:
+        print(f"torch threads {a.threads}, load average before {os.getloadavg()[0]:.2f}; "
+              "cells: median steps/s (min-max) over rounds")
+        rows = compare(a.compare, a.rounds, a.device, a.paths, a.variants)
+        if a.out:
+            with open(a.out, "w") as f:
+                json.dump(rows, f, indent=2)
+        print(f"load average after {os.getloadavg()[0]:.2f}")
+        return
     if a.profile:
         profile(a.pixel_env, a.pixel_obs, a.profile, a.num_envs, a.pixel_num_steps, a.device)
         return
