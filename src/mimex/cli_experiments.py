@@ -30,7 +30,7 @@ def add_parsers(sub: Any) -> None:
     s.add_argument("--max-retries", type=int, default=3, help="ray backend: retries of a run whose worker dies")
     for name, what in (("plot", "mean curves with 95%% bootstrap bands, IQM and probability of improvement"),
                        ("report", "a markdown table per environment: final value, AUC, seeds, hours, memory")):
-        p = sub.add_parser(name, help=what.replace("%%", "%"))
+        p = sub.add_parser(name, help=what)
         p.add_argument("runs", nargs="+", help="run directories, or folders searched for them")
         p.add_argument("--metric", default="charts/success_rate")
         p.add_argument("--window", type=int, default=200,
