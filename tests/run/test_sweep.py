@@ -139,10 +139,10 @@ def test_study_presets_expand_at_both_sizes():
 def test_fig3_dmc_waits_for_drqv2():
     if drqv2_available() is None:
         assert len(expand(load_spec("fig3-dmc"), "R")) == 6 * 4 * 7
-        smoke = expand(load_spec("fig3-dmc@cpu"), "R")
-        assert [r.name for r in smoke][:2] == ["fig3-dmc-cpu/dmc-cartpole_swingup_sparse/none/seed0",
-                                               "fig3-dmc-cpu/dmc-cartpole_swingup_sparse/none/seed1"]
-        assert len(smoke) == 8 and smoke[5].config.explore.beta == 0.01  # RND as the paper
+        cpu = expand(load_spec("fig3-dmc@cpu"), "R")
+        assert len(cpu) == 6 * 4 * 5 and cpu[0].name == "fig3-dmc-cpu/dmc-acrobot_swingup/none/seed0"
+        assert (cpu[0].config.steps, cpu[0].config.drqv2.batch_size) == (40_000, 64)  # dmc-cpu preset
+        assert cpu[10].config.explore.name == "rnd" and cpu[10].config.explore.beta == 0.01  # as the paper
     else:
         with pytest.raises(ConfigError, match="runs DrQ-v2, which this version cannot train yet"):
             load_spec("fig3-dmc")
