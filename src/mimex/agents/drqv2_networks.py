@@ -123,5 +123,5 @@ def random_shift(x: torch.Tensor, pad: int) -> torch.Tensor:
     rows = (torch.arange(h, device=x.device) + shift[:, :1] - pad).clamp(0, h - 1)  # [B, H]
     cols = (torch.arange(w, device=x.device) + shift[:, 1:] - pad).clamp(0, w - 1)  # [B, W]
     bidx = torch.arange(b, device=x.device)[:, None, None]
-    out = x.permute(0, 2, 3, 1)[bidx, rows[:, :, None], cols[:, None, :]]  # [B, H, W, C]
-    return out.permute(0, 3, 1, 2).contiguous()
+    out = x.permute(0, 2, 3, 1)[bidx, rows[:, :, None], cols[:, None, :]]  # [B, H, W, C] in memory
+    return out.permute(0, 3, 1, 2)  # [B, C, H, W], channels-last: what the encoder's convolutions want
