@@ -38,7 +38,6 @@ import torch.nn.functional as F  # noqa: E402
 from torch import nn  # noqa: E402
 
 import mimex.agents.drqv2 as drqv2_module  # noqa: E402
-
 from mimex.agents import make_agent  # noqa: E402
 from mimex.config.overrides import resolve_config  # noqa: E402
 from mimex.run.train import make_vec_env, seed_everything  # noqa: E402
@@ -156,7 +155,7 @@ def main() -> None:
         for _, envs, _ in agents.values():
             envs.close()
     rows = []
-    print(f"\n| explore | env steps/s | " + " | ".join(f"s/update @{b} | updates/s @{b} | x none @{b}" for b in batches) + " |")
+    print("\n| explore | env steps/s | " + " | ".join(f"s/update @{b} | updates/s @{b} | x none @{b}" for b in batches) + " |")
     print("|---|---|" + "---|---|---|" * len(batches))
     for v in variants:
         cells, row = [], {"explore": v, "env_steps_per_s": agents[v][2]}

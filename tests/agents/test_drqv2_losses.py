@@ -4,7 +4,13 @@ augmentation against the official grid_sample implementation."""
 import torch
 import torch.nn.functional as F
 
-from mimex.agents.drqv2_losses import actor_loss, critic_loss, critic_target, nstep_return, soft_update
+from mimex.agents.drqv2_losses import (
+    actor_loss,
+    critic_loss,
+    critic_target,
+    nstep_return,
+    soft_update,
+)
 from mimex.agents.drqv2_networks import noisy_action, random_shift
 
 

@@ -32,7 +32,14 @@ import torch.nn.functional as F
 from torch import nn
 
 from mimex.agents.drqv2_losses import actor_loss, critic_loss, critic_target, soft_update
-from mimex.agents.drqv2_networks import Actor, Critic, PixelEncoder, StateEncoder, noisy_action, random_shift
+from mimex.agents.drqv2_networks import (
+    Actor,
+    Critic,
+    PixelEncoder,
+    StateEncoder,
+    noisy_action,
+    random_shift,
+)
 from mimex.agents.ppo import NonFiniteError, bonus_metrics
 from mimex.agents.replay import EpisodeReplay
 from mimex.agents.schedules import parse_schedule
