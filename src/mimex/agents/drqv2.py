@@ -67,6 +67,8 @@ class DrQv2Agent:
             raise ConfigError("DrQ-v2 takes pixels or a state vector, not both: set env.obs=pixels or state")
         self.action_dim = int(space.shape[0])
         self.low, self.high = space.low.astype(np.float32), space.high.astype(np.float32)
+        if not (np.isfinite(self.low).all() and np.isfinite(self.high).all()):
+            raise ConfigError(f"DrQ-v2's tanh actor needs a bounded action space, got {space}: use --agent ppo")
         self.pixels = len(obs_space.shape) == 3 and obs_space.dtype == np.uint8
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(cfg.seed)
@@ -112,6 +114,13 @@ class DrQv2Agent:
         self.obs = envs.reset()
         self.replay.start(self.obs, self._embed(self.obs))
 
+    def to_env(self, action: np.ndarray) -> np.ndarray:
+        """Actions in [-1, 1] (the actor's, stored in the replay) -> the env's [low, high]."""
+        action = np.clip(action, -1.0, 1.0)
+        if (self.low == -1.0).all() and (self.high == 1.0).all():  # dmc: as is, no rounding
+            return action
+        return self.low + (action + 1.0) * 0.5 * (self.high - self.low)
+
     def current_std(self) -> float:
         return self.std_schedule(self.global_step)
 
@@ -138,8 +147,8 @@ class DrQv2Agent:
 
     @torch.no_grad()
     def act_deterministic(self, obs: Any) -> np.ndarray:
-        """The actor's mean action for a batch of raw observations (evaluation)."""
-        return self.actor(self.encoder(self._obs_tensor(obs))).cpu().numpy()
+        """The actor's mean action for a batch of raw observations, in the env's bounds (evaluation)."""
+        return self.to_env(self.actor(self.encoder(self._obs_tensor(obs))).cpu().numpy())
 
     # ---------------------------------------------------------------- one iteration
     def iterate(self, envs: VecEnv) -> dict[str, float]:
@@ -150,7 +159,7 @@ class DrQv2Agent:
         n_up, episodes, evals = 0, [], {}
         for _ in range(max(1, n_vec)):
             action = self.act(self.obs)
-            res = envs.step(np.clip(action, self.low, self.high))
+            res = envs.step(self.to_env(action))
             if not np.isfinite(res.reward).all():
                 raise NonFiniteError(f"extrinsic reward is not finite at environment step {self.global_step}")
             self.replay.add(action, res.reward, res.terminated, res.truncated, res.next_obs,
@@ -261,7 +270,7 @@ class DrQv2Agent:
         try:
             obs, done_eps = envs.reset(), []
             while len(done_eps) < self.cfg.drqv2.eval_episodes:
-                res = envs.step(np.clip(self.act_deterministic(obs), self.low, self.high))
+                res = envs.step(self.act_deterministic(obs))
                 obs = res.obs
                 done_eps += res.episodes
         finally:
