@@ -1,7 +1,7 @@
 """DrQ-v2 learns (``make test-slow``): from states, dense cartpole_swingup reaches an
 evaluation return >= 300 within 15k agent steps (the issue allows 30k). Measured with seed 0
 on the shared 2-core machine (load ~7): evaluation returns 129, 771, 830, 847 at 5k, 10k,
-15k, 20k steps; 15k steps took about 16 minutes there (hidden 256: a 1024-wide MLP update
+15k, 20k steps; 20k steps took about 15 minutes there (hidden 256: a 1024-wide MLP update
 took 0.46 s under that load).
 
 The pixel counterpart (``--preset dmc-cpu``, evaluation return >= 200 within an hour) is a
