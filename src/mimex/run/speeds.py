@@ -32,27 +32,28 @@ class Speed:
     how: str = "measured"
 
 
-# `python -m mimex.run.speeds`, 2026-11-26 08:16-08:40 UTC (other jobs shared the 2 cores:
-# read these as pessimistic). pixmc-paper preset (512 envs x 32 steps, 10 epochs); state
-# rows with --obs state; pixels+state rows with 32 envs (rendering dominates; per-step cost
-# does not depend on the env count). First match wins.
+# `python -m mimex.run.speeds`: PixMC rows 2026-11-26 09:26-09:35 UTC (after the batched
+# PixMC vector env landed), the others 08:16-08:40 UTC; other jobs shared the 2 cores: read
+# these as pessimistic. pixmc-paper preset (512 envs x 32 steps, 10 epochs); state rows with
+# --obs state; pixels+state rows with 512 or 32 envs as stated (512: FrankaReach none 790 vs
+# 653 with 32, KukaReach mimex 445 vs 432). First match wins.
 SPEEDS: tuple[Speed, ...] = (
-    Speed("pixmc/FrankaReach", "state", "none", 3546.0),
-    Speed("pixmc/FrankaReach", "state", "icm", 1372.0),
-    Speed("pixmc/FrankaReach", "state", "rnd", 991.0),
-    Speed("pixmc/FrankaReach", "state", "mimex", 1483.0),
-    Speed("pixmc/KukaReach", "state", "none", 3015.0),
-    Speed("pixmc/KukaReach", "state", "mimex", 1030.0),
-    Speed("pixmc/Franka*", "state", "none", 2651.0, "FrankaPick measured, used for Cabinet/Move"),
-    Speed("pixmc/Franka*", "state", "mimex", 1053.0, "FrankaPick measured, used for Cabinet/Move"),
-    Speed("pixmc/Kuka*", "state", "none", 944.0, "KukaPick measured, used for Cabinet/Move"),
-    Speed("pixmc/Kuka*", "state", "mimex", 392.0, "KukaPick measured, used for Cabinet/Move"),
-    Speed("pixmc/Franka*", "pixels*", "none", 253.0, "FrankaReach pixels+state (64x64) measured"),
-    Speed("pixmc/Franka*", "pixels*", "mimex", 254.0, "FrankaReach pixels+state (64x64) measured"),
-    Speed("pixmc/Kuka*", "pixels*", "none", 143.0, "KukaReach pixels+state (64x64) measured"),
-    Speed("pixmc/Kuka*", "pixels*", "mimex", 119.0, "KukaReach pixels+state (64x64) measured"),
-    Speed("pixmc/Franka*", "pixels*", "*", 238.0, "icm/rnd with pixels: none x 0.94 (docs/benchmarks.md ratio)"),
-    Speed("pixmc/Kuka*", "pixels*", "*", 134.0, "icm/rnd with pixels: none x 0.94 (docs/benchmarks.md ratio)"),
+    Speed("pixmc/FrankaReach", "state", "none", 4618.0),
+    Speed("pixmc/FrankaReach", "state", "icm", 2820.0),
+    Speed("pixmc/FrankaReach", "state", "rnd", 3021.0),
+    Speed("pixmc/FrankaReach", "state", "mimex", 2064.0),
+    Speed("pixmc/KukaReach", "state", "none", 2305.0),
+    Speed("pixmc/KukaReach", "state", "mimex", 1259.0),
+    Speed("pixmc/Franka*", "state", "none", 2766.0, "FrankaPick measured, used for Cabinet/Move"),
+    Speed("pixmc/Franka*", "state", "mimex", 1273.0, "FrankaPick measured, used for Cabinet/Move"),
+    Speed("pixmc/Kuka*", "state", "none", 1844.0, "KukaPick measured, used for Cabinet/Move"),
+    Speed("pixmc/Kuka*", "state", "mimex", 1036.0, "KukaPick measured, used for Cabinet/Move"),
+    Speed("pixmc/Franka*", "pixels*", "none", 790.0, "FrankaReach pixels+state (64x64), 512 envs measured"),
+    Speed("pixmc/Franka*", "pixels*", "mimex", 477.0, "FrankaReach pixels+state (64x64), 32 envs measured"),
+    Speed("pixmc/Kuka*", "pixels*", "none", 489.0, "KukaReach pixels+state (64x64), 32 envs measured"),
+    Speed("pixmc/Kuka*", "pixels*", "mimex", 445.0, "KukaReach pixels+state (64x64), 512 envs measured"),
+    Speed("pixmc/Franka*", "pixels*", "*", 743.0, "icm/rnd with pixels: none x 0.94 (docs/benchmarks.md ratio)"),
+    Speed("pixmc/Kuka*", "pixels*", "*", 460.0, "icm/rnd with pixels: none x 0.94 (docs/benchmarks.md ratio)"),
     Speed("atari/*", "*", "none", 61.0, "atari preset, PrivateEye, measured"),
     Speed("atari/*", "*", "mimex", 51.0, "atari preset, PrivateEye, measured"),
     Speed("atari/*", "*", "*", 56.0, "icm/rnd: between none and mimex, not measured"),
@@ -68,14 +69,14 @@ DRQV2_SPEEDS: dict[tuple[int, int], dict[str, Speed]] = {
     (64, 64): {"*": Speed("dmc/*", "*", "*", 7.7, "dmc-cpu preset, cartpole_swingup_sparse, no bonus: "
                           "7.7 measured (MIMEx on stored embeddings: 8.6, the same within noise)")},
 }
-# Cost of an explorer relative to no bonus where a task has no row for it: ICM and RND
-# measured on FrankaReach (state) against `none` (1372/3546, 991/3546).
-EXPLORER_FACTOR = {"none": 1.0, "icm": 0.387, "rnd": 0.280, "mimex": 0.418}
+# Cost of an explorer relative to no bonus where a task has no row for it: measured on
+# FrankaReach (state) against `none` (2820/4618, 3021/4618, 2064/4618).
+EXPLORER_FACTOR = {"none": 1.0, "icm": 0.611, "rnd": 0.654, "mimex": 0.447}
 # MIMEx with K maskings (one batched pass over K x the sequences) multiplies the bonus's
 # time per step (MIMEx's time minus no bonus's): nm5 measured on FrankaReach (state) at
-# 299 steps/s against 1483 for nm1 and 3546 without a bonus: (1/299 - 1/3546) /
-# (1/1483 - 1/3546) = 7.8.
-N_MASKS_OVERHEAD = {1: 1.0, 5: 7.8}
+# 393 steps/s against 2064 for nm1 and 4618 without a bonus: (1/393 - 1/4618) /
+# (1/2064 - 1/4618) = 8.7.
+N_MASKS_OVERHEAD = {1: 1.0, 5: 8.7}
 FALLBACK = Speed("*", "*", "*", 1000.0, "no measurement for this suite: a guess")
 
 
@@ -140,6 +141,8 @@ CASES: list[tuple[str, dict[str, Any]]] = [
                      "explore.name": "mimex", "explore.mimex.n_masks": 5}),
     *[("pixmc-paper", {"env.name": f"pixmc/{t}", "explore.name": e, "env.num_envs": 32})
       for t in ("FrankaReach", "KukaReach") for e in ("none", "mimex")],
+    ("pixmc-paper", {"env.name": "pixmc/FrankaReach", "explore.name": "none"}),
+    ("pixmc-paper", {"env.name": "pixmc/KukaReach", "explore.name": "mimex"}),
     *[("atari", {"explore.name": e}) for e in ("none", "mimex")],
     *[("demo", {"explore.name": e}) for e in ("none", "mimex")],
     ("dmc", {"explore.name": "none", "drqv2.replay_capacity": 20_000, "drqv2.eval_every": 10**9,
