@@ -14,7 +14,7 @@ from mimex.errors import ConfigError
 
 
 def write_run(path, env="toy/Corridor", explore="mimex", seed=0, level=0.5, rows=10, sets=(),
-              episodes=50, finished=True, method=None):
+              episodes=50, finished=True, method=None, study=None):
     """A run directory: success rate ramps to ``level`` over ``rows`` rows of 100 steps."""
     path.mkdir(parents=True)
     cfg = resolve_config("debug", {"env.name": env, "explore.name": explore, "seed": seed,
@@ -28,7 +28,7 @@ def write_run(path, env="toy/Corridor", explore="mimex", seed=0, level=0.5, rows
         (path / "summary.json").write_text(json.dumps(
             {"step": 100 * rows, "wall_clock_s": 3.6 * (seed + 1), "peak_rss_mib": 500.0 + seed}))
     if method:
-        (path / "sweep.json").write_text(json.dumps({"method": method}))
+        (path / "sweep.json").write_text(json.dumps({"method": method, "study": study, "size": None}))
     return path
 
 
@@ -100,3 +100,13 @@ def test_sweep_method_names_and_unfinished_runs(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(ConfigError, match="no run directories"):
         find_runs([tmp_path / "empty"])
+
+
+def test_runs_of_several_sweeps_are_told_apart_by_study(tmp_path):
+    write_run(tmp_path / "a", seed=0, method="mimex", study="fig7")
+    write_run(tmp_path / "b", seed=0, method="mimex", study="mine", sets=["explore.mimex.n_masks=5"])
+    groups = group_runs(find_runs([tmp_path]))
+    assert [g.method for g in groups] == ["fig7/mimex", "mine/mimex"]
+    write_run(tmp_path / "c", seed=0, method="mimex", study="fig7")
+    with pytest.raises(ConfigError, match="same config and seed"):
+        group_runs(find_runs([tmp_path]))

@@ -3,8 +3,9 @@
 A *method* is what a run's config says apart from its seed: runs grouped under one
 (environment, method) must have the same config except ``seed`` and bookkeeping keys
 (``BOOKKEEPING``), or they are refused with the keys that differ. The method's label is the
-``method`` a sweep wrote into ``sweep.json``, else ``explore.name``; ``group_by`` keys add
-their values to the label (``--group-by explore.mimex.mask_ratio``).
+``method`` a sweep wrote into ``sweep.json`` (prefixed with the study and size when the runs
+come from several sweeps), else ``explore.name``; ``group_by`` keys add their values to the
+label (``--group-by explore.mimex.mask_ratio``).
 """
 
 from __future__ import annotations
@@ -118,7 +119,11 @@ def group_runs(runs: list[Run], group_by: tuple[str, ...] = ()) -> list[Group]:
     """Runs grouped by (environment, method); a ConfigError if two runs of one group differ
     in anything but their seed and bookkeeping, naming the runs and the differing keys."""
     groups: dict[tuple[str, str], Group] = {}
+    studies = {(r.sweep or {}).get("study") for r in runs}
     for run in runs:
+        if len(studies) > 1 and run.sweep and run.sweep.get("study"):  # runs of several sweeps
+            size = f"-{run.sweep['size']}" if run.sweep.get("size") else ""
+            run.method = f"{run.sweep['study']}{size}/{run.sweep.get('method', run.method)}"
         for key in group_by:
             if key not in run.config:
                 raise ConfigError(f"--group-by {key}: no such config key in {run.path}")
@@ -127,10 +132,6 @@ def group_runs(runs: list[Run], group_by: tuple[str, ...] = ()) -> list[Group]:
         groups.setdefault((run.env, label), Group(run.env, label)).runs.append(run)
     for g in groups.values():
         ref = g.runs[0]
-        seeds = [r.seed for r in g.runs]
-        if len(set(seeds)) != len(seeds):
-            raise ConfigError(f"{g.env} / {g.method}: several runs with the same seed "
-                              f"({', '.join(str(r.path) for r in g.runs)}); pass each run once")
         for other in g.runs[1:]:
             diff = config_diff(ref.config, other.config)
             if diff:
@@ -138,6 +139,10 @@ def group_runs(runs: list[Run], group_by: tuple[str, ...] = ()) -> list[Group]:
                     f"{g.env} / {g.method}: runs {ref.path} and {other.path} differ in more than the "
                     f"seed, so they are not averaged: {'; '.join(diff)}. Plot them as separate methods "
                     f"with --group-by KEY (e.g. --group-by {diff[0].split(':')[0]}), or pass only one of them")
+        seeds = [r.seed for r in g.runs]
+        if len(set(seeds)) != len(seeds):
+            raise ConfigError(f"{g.env} / {g.method}: several runs with the same config and seed "
+                              f"({', '.join(str(r.path) for r in g.runs)}); pass each run once")
     return sorted(groups.values(), key=lambda g: (g.env, g.method))
 
 
