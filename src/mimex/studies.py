@@ -39,6 +39,12 @@ def _mimex(seq_len: int, ratio: float, **more: Any) -> dict[str, Any]:
 SEQ_LEN = {f"l{n}": _mimex(n, {2: 0.5, 3: 0.6}.get(n, 0.7)) for n in range(2, 7)}
 
 STUDIES: dict[str, dict[str, Any]] = {
+    "demo": {
+        "description": "`make run`: MIMEx vs no bonus on the sparse toy corridor, 2 seeds each (a few minutes)",
+        "preset": "demo",
+        "axes": {"explore": ["none", "mimex"]},
+        "seeds": 2,
+    },
     "fig3-pixmc": {
         "description": "Fig. 3 top: PPO with no bonus (action noise), ICM, RND, MIMEx on the eight PixMC-Sparse tasks",
         "preset": "pixmc-paper",

@@ -66,6 +66,7 @@ def plot(groups: list[Group], metric: str, out_dir: str | Path, x: str = "steps"
         raise ConfigError("mimex plot needs matplotlib: pip install 'mimex[plot]'") from None
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker  # noqa: F401 - matplotlib.ticker below
 
     envs = sorted({g.env for g in groups})
     methods = sorted({g.method for g in groups})
@@ -90,6 +91,8 @@ def plot(groups: list[Group], metric: str, out_dir: str | Path, x: str = "steps"
                         xytext=(2, 0), textcoords="offset points", va="center")
         ax.set_title(env, fontsize=11)
         ax.set_xlabel(f"environment {x}")
+        ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: short_count(v)))
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(5))
         ax.set_ylabel(metric)
         ax.grid(alpha=0.3)
     k = len(envs)
@@ -142,3 +145,11 @@ def _poi_panel(ax, agg: dict) -> None:
     ax.set_xlabel("probability of improvement")
     ax.set_title("pairwise, over tasks", fontsize=11)
     ax.grid(alpha=0.3, axis="x")
+
+
+def short_count(v: float) -> str:
+    """Tick label for a step count: 0, 500, 25k, 1.5M, 2G."""
+    for unit, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if abs(v) >= scale:
+            return f"{v / scale:.3g}{unit}"
+    return f"{v:.0f}"
