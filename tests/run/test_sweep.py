@@ -116,7 +116,9 @@ COUNTS = {"fig3-pixmc": (8 * 4 * 7, 8 * 4 * 5), "fig4": (2 * 7 * 7, 2 * 7 * 5), 
 
 
 def test_study_presets_expand_at_both_sizes():
-    assert set(COUNTS) | {"fig3-dmc"} == set(STUDIES)
+    assert set(COUNTS) | {"fig3-dmc", "demo"} == set(STUDIES)
+    demo = expand(load_spec("demo"), "R")  # make run: none and mimex, 2 seeds each
+    assert sorted(r.name for r in demo) == [f"demo/toy-Corridor/{m}/seed{s}" for m in ("mimex", "none") for s in (0, 1)]
     for name, (paper, cpu) in COUNTS.items():
         assert len(expand(load_spec(name), "R")) == paper, name
         assert len(expand(load_spec(f"{name}@cpu"), "R")) == cpu, name
