@@ -31,7 +31,7 @@ def _train_parser(sub: Any) -> None:
     p.add_argument("--env", help="task name, e.g. toy/Corridor, pixmc/FrankaReach, dmc/cartpole_swingup_sparse")
     p.add_argument("--reward", help="reward level: dense, sparse, sparser (pixmc)")
     p.add_argument("--obs", help="observation kind: state, pixels, pixels+state")
-    p.add_argument("--agent", help="backbone: ppo")
+    p.add_argument("--agent", help="backbone: ppo (on-policy) or drqv2 (off-policy, continuous actions)")
     p.add_argument("--explore", help="bonus: mimex, icm, rnd, none")
     p.add_argument("--steps", type=int, help="total environment steps")
     p.add_argument("--seed", type=int)
@@ -47,8 +47,8 @@ def _train_parser(sub: Any) -> None:
 
 
 def cmd_train(a: argparse.Namespace) -> int:
-    from mimex.config.overrides import apply_overrides, resolve_config
     from mimex.config.migrate import upgrade_config
+    from mimex.config.overrides import apply_overrides, resolve_config
     from mimex.config.schema import RunConfig, from_dict
     from mimex.run.train import train
 

@@ -24,7 +24,6 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 import torch
-
 import torch.nn.functional as F
 
 from mimex.config.schema import PPOConfig
