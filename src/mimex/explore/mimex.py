@@ -172,6 +172,7 @@ class MIMExExplorer:
         noise = self._mask_noise(b)
         weights = train_weights(b, cfg.update_proportion, self.generator, self.device) if update else None
         if update:
+            n_train = weights.sum().clamp_min(1.0)  # the loss is the mean over the trained samples
             self.optimizer.zero_grad(set_to_none=True)
         parts = []
         for sl in chunks(b, chunk_size):
@@ -185,7 +186,7 @@ class MIMExExplorer:
                 per_seq = self._errors(xc, pc, nc).view(cfg.n_masks, n).mean(0)
                 if update:  # the mean over the kept samples of the whole batch
                     w = weights[sl]
-                    (per_seq * w).sum().div(weights.sum().clamp_min(1.0)).backward()
+                    (per_seq * w).sum().div(n_train).backward()
             parts.append(per_seq.detach())
         if update:
             self.optimizer.step()

@@ -124,6 +124,7 @@ class RNDExplorer:
         b = x.shape[0]
         weights = train_weights(b, self.config.update_proportion, self.generator, self.device) if update else None
         if update:
+            n_train = weights.sum().clamp_min(1.0)  # the loss is the mean over the trained samples
             self.optimizer.zero_grad(set_to_none=True)
         parts = []
         for sl in chunks(b, chunk_size):
@@ -132,7 +133,7 @@ class RNDExplorer:
             with torch.set_grad_enabled(update):
                 err = (self.predictor(x[sl]) - goal).pow(2).mean(-1)
                 if update:
-                    ((err * weights[sl]).sum() / weights.sum().clamp_min(1.0)).backward()
+                    ((err * weights[sl]).sum() / n_train).backward()
             parts.append(err.detach())
         if update:
             self.optimizer.step()
