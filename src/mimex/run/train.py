@@ -28,6 +28,7 @@ from mimex.agents.ppo import NonFiniteError
 from mimex.config.migrate import upgrade_config, was_upgraded
 from mimex.config.schema import RunConfig, to_dict
 from mimex.envs import make_env
+from mimex.envs.vector import VecEnv
 from mimex.errors import CheckpointError, ConfigError
 from mimex.run.checkpoint import (
     CHECKPOINT,
@@ -40,7 +41,6 @@ from mimex.run.checkpoint import (
 from mimex.run.lock import RunLock, prepare_run_dir
 from mimex.run.logger import MetricsLogger, move_aside_stale_run, read_metrics
 from mimex.run.progress import Progress
-from mimex.run.vector import VecEnv
 
 FORMAT = 1
 # Config keys that may change between a run and its resumption.
