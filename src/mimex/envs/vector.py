@@ -46,6 +46,44 @@ def end_reason(terminated: bool, info: dict[str, Any]) -> str:
     return "terminal" if terminated else "timeout"
 
 
+class EpisodeStats:
+    """Running return, length and success of each environment's current episode, and the
+    record of an episode when it ends; ``state()``/``load()`` are the snapshot keys
+    ``ep_return``, ``ep_length``, ``ep_success``."""
+
+    def __init__(self, num_envs: int) -> None:
+        self.ep_return = np.zeros(num_envs, dtype=np.float64)
+        self.ep_length = np.zeros(num_envs, dtype=np.int64)
+        self.ep_success = np.zeros(num_envs, dtype=bool)
+
+    def reset(self) -> None:
+        self.ep_return[:] = 0
+        self.ep_length[:] = 0
+        self.ep_success[:] = False
+
+    def add(self, idx: Any, reward: Any, success: Any) -> None:
+        """Count one step of the envs ``idx`` (an index, or ``slice(None)`` for all)."""
+        self.ep_return[idx] += reward
+        self.ep_length[idx] += 1
+        self.ep_success[idx] |= success
+
+    def finish(self, i: int, terminated: bool, info: dict[str, Any]) -> dict[str, Any]:
+        """The record of env ``i``'s finished episode; its counters start again."""
+        record = {"return": float(self.ep_return[i]), "length": int(self.ep_length[i]),
+                  "success": bool(self.ep_success[i]), "end": end_reason(terminated, info)}
+        self.ep_return[i], self.ep_length[i], self.ep_success[i] = 0.0, 0, False
+        return record
+
+    def state(self) -> dict[str, np.ndarray]:
+        return {"ep_return": self.ep_return.copy(), "ep_length": self.ep_length.copy(),
+                "ep_success": self.ep_success.copy()}
+
+    def load(self, state: dict[str, Any]) -> None:
+        self.ep_return = np.asarray(state["ep_return"], dtype=np.float64).copy()
+        self.ep_length = np.asarray(state["ep_length"], dtype=np.int64).copy()
+        self.ep_success = np.asarray(state["ep_success"], dtype=bool).copy()
+
+
 class VecEnv:
     """``num_envs`` environments stepped in turn, with automatic reset on episode end."""
 
@@ -54,15 +92,11 @@ class VecEnv:
         self.num_envs = len(self.envs)
         self.single_observation_space = self.envs[0].observation_space
         self.single_action_space = self.envs[0].action_space
-        self.ep_return = np.zeros(self.num_envs, dtype=np.float64)
-        self.ep_length = np.zeros(self.num_envs, dtype=np.int64)
-        self.ep_success = np.zeros(self.num_envs, dtype=bool)
+        self.stats = EpisodeStats(self.num_envs)
 
     def reset(self) -> Any:
         """Reset every env (each was seeded at construction) and return stacked observations."""
-        self.ep_return[:] = 0
-        self.ep_length[:] = 0
-        self.ep_success[:] = False
+        self.stats.reset()
         return stack_obs([env.reset()[0] for env in self.envs])
 
     def step(self, actions: np.ndarray) -> StepResult:
@@ -78,14 +112,10 @@ class VecEnv:
             o, r, te, tr, info = env.step(actions[i])
             reward[i], term[i], trunc[i] = r, te, tr
             success[i] = bool(info.get("success", False))
-            self.ep_return[i] += r
-            self.ep_length[i] += 1
-            self.ep_success[i] |= success[i]
+            self.stats.add(i, r, success[i])
             next_obs.append(o)
             if te or tr:
-                episodes.append({"return": float(self.ep_return[i]), "length": int(self.ep_length[i]),
-                                 "success": bool(self.ep_success[i]), "end": end_reason(te, info)})
-                self.ep_return[i], self.ep_length[i], self.ep_success[i] = 0.0, 0, False
+                episodes.append(self.stats.finish(i, te, info))
                 o, _ = env.reset()
             obs.append(o)
         return StepResult(stack_obs(obs), stack_obs(next_obs), reward, term, trunc, success, episodes)
@@ -98,17 +128,14 @@ class VecEnv:
             if not hasattr(base, "get_state"):
                 return None
             states.append({"env": base.get_state(), "wrappers": _wrapper_counters(env)})
-        return {"envs": states, "ep_return": self.ep_return.copy(), "ep_length": self.ep_length.copy(),
-                "ep_success": self.ep_success.copy()}
+        return {"envs": states, **self.stats.state()}
 
     def set_state(self, state: dict[str, Any]) -> None:
         """Restore what :meth:`get_state` returned."""
         for env, s in zip(self.envs, state["envs"], strict=True):
             env.unwrapped.set_state(s["env"])
             _set_wrapper_counters(env, s["wrappers"])
-        self.ep_return = np.asarray(state["ep_return"], dtype=np.float64).copy()
-        self.ep_length = np.asarray(state["ep_length"], dtype=np.int64).copy()
-        self.ep_success = np.asarray(state["ep_success"], dtype=bool).copy()
+        self.stats.load(state)
 
     def close(self) -> None:
         for env in self.envs:

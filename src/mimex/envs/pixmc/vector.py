@@ -39,7 +39,7 @@ import numpy as np
 from mimex.envs.pixmc import env as env_module
 from mimex.envs.pixmc import rewards, scene
 from mimex.envs.pixmc.env import OBS_CLIP, VEL_SCALE, PixmcEnv
-from mimex.envs.vector import StepResult, end_reason
+from mimex.envs.vector import EpisodeStats, StepResult
 
 # Envs drawn per GL pass. On Mesa's llvmpipe a framebuffer wider than a few viewports costs
 # more per env than it saves (measured 2026-11-26: 16 side by side ~ 10% cheaper than one at a
@@ -305,39 +305,26 @@ class PixmcRunnerVecEnv(_PixmcBatch):
         first = make(0, None)
         envs = [first] + [make(i, first.model) for i in range(1, num_envs)]
         super().__init__(envs, threads, render_batch)
-        self.ep_return = np.zeros(self.num_envs, dtype=np.float64)
-        self.ep_length = np.zeros(self.num_envs, dtype=np.int64)
-        self.ep_success = np.zeros(self.num_envs, dtype=bool)
+        self.stats = EpisodeStats(self.num_envs)
 
     def reset(self) -> Any:
         """Reset every env (each was seeded at construction) and return stacked observations."""
-        self.ep_return[:] = 0
-        self.ep_length[:] = 0
-        self.ep_success[:] = False
+        self.stats.reset()
         return self._reset_all([None] * self.num_envs)
 
     def step(self, actions: np.ndarray) -> StepResult:
         obs, next_obs, rew, term, trunc, succ, infos, rows = self._step_core(actions)
-        self.ep_return += rew
-        self.ep_length += 1
-        self.ep_success |= succ
-        episodes = []
-        for i in rows:
-            episodes.append({"return": float(self.ep_return[i]), "length": int(self.ep_length[i]),
-                             "success": bool(self.ep_success[i]), "end": end_reason(bool(term[i]), infos[i])})
-            self.ep_return[i], self.ep_length[i], self.ep_success[i] = 0.0, 0, False
+        self.stats.add(slice(None), rew, succ)
+        episodes = [self.stats.finish(i, bool(term[i]), infos[i]) for i in rows]
         return StepResult(obs, next_obs, rew.astype(np.float32), term, trunc, succ, episodes)
 
     def get_state(self) -> dict[str, Any]:
         """Every env's state and the running episode statistics (the generic VecEnv's format)."""
         return {"envs": [{"env": e.get_state(), "wrappers": []} for e in self.envs],
-                "ep_return": self.ep_return.copy(), "ep_length": self.ep_length.copy(),
-                "ep_success": self.ep_success.copy()}
+                **self.stats.state()}
 
     def set_state(self, state: dict[str, Any]) -> None:
         """Restore what :meth:`get_state` returned."""
         for env, s in zip(self.envs, state["envs"], strict=True):
             env.set_state(s["env"])
-        self.ep_return = np.asarray(state["ep_return"], dtype=np.float64).copy()
-        self.ep_length = np.asarray(state["ep_length"], dtype=np.int64).copy()
-        self.ep_success = np.asarray(state["ep_success"], dtype=bool).copy()
+        self.stats.load(state)
