@@ -83,3 +83,31 @@ def test_dmc_presets_hold_the_paper_settings():
     cpu = resolve_config("dmc-cpu", {})
     assert cpu.env.options["image_size"] == 64 and cpu.drqv2.batch_size < d.batch_size
     assert cpu.drqv2.replay_capacity * 3 * 64 * 64 < 2e9  # the pixel replay fits in memory
+
+
+def test_bf16_runs_the_convolutions_only_and_keeps_q_values_float32(tmp_path):
+    """bf16 keeps 8 significant bits: a Q-value near 50 would move in steps of 0.25, coarser
+    than most TD errors. With drqv2.bf16 the encoder runs in bfloat16, the Q heads in float32."""
+    cfg = resolve_config("debug", {
+        "agent": "drqv2", "env.name": "dmc/cartpole_swingup", "env.obs": "pixels", "env.num_envs": 1,
+        "env.options": {"image_size": 32}, "explore.name": "none", "run_dir": str(tmp_path),
+        "drqv2.batch_size": 8, "drqv2.hidden_dim": 32, "drqv2.seed_steps": 10_000, "drqv2.bf16": True,
+        "drqv2.steps_per_iteration": 20, "drqv2.eval_every": 0, "steps": 1000})
+    envs = make_vec_env(cfg)
+    agent = make_agent(cfg, envs, torch.device("cpu"))
+    agent.start(envs)
+    agent.iterate(envs)
+    dtypes = {}
+    def record(name):
+        def hook(module, inputs, output):
+            dtypes.setdefault(name, output.dtype)
+        return hook
+
+    hooks = [mod.register_forward_hook(record(name))
+             for name, mod in (("conv", agent.encoder.convnet[0]), ("q_head", agent.critic.q1[-1]),
+                               ("actor_head", agent.actor.policy[-1]))]
+    agent.update()
+    for h in hooks:
+        h.remove()
+    envs.close()
+    assert dtypes == {"conv": torch.bfloat16, "q_head": torch.float32, "actor_head": torch.float32}

@@ -203,13 +203,14 @@ class DrQv2Agent:
         if self.pixels:
             obs, next_obs = random_shift(obs, d.augment_pad), random_shift(next_obs, d.augment_pad)
         std = self.current_std()
-        with self._autocast():
-            h = self.encoder(obs)
+        with self._autocast():  # bf16 for the convolutions only: Q-values need float32
+            h = self.encoder(obs).float()
             with torch.no_grad():
-                h_next = self.encoder(next_obs)
-                next_action = noisy_action(self.actor(h_next), std, d.std_clip)
-                target = critic_target(reward, b["discount"], *self.target_critic(h_next, next_action))
-            q1, q2 = self.critic(h, b["action"])
+                h_next = self.encoder(next_obs).float()
+        with torch.no_grad():
+            next_action = noisy_action(self.actor(h_next), std, d.std_clip)
+            target = critic_target(reward, b["discount"], *self.target_critic(h_next, next_action))
+        q1, q2 = self.critic(h, b["action"])
         c_loss = critic_loss(q1, q2, target)
         if not torch.isfinite(c_loss):
             raise NonFiniteError(f"critic loss is not finite (NaN or inf) at environment step {self.global_step}")
@@ -221,8 +222,7 @@ class DrQv2Agent:
             o.step()
 
         h = h.detach()
-        with self._autocast():
-            q1_pi, q2_pi = self.critic(h, noisy_action(self.actor(h), std, d.std_clip))
+        q1_pi, q2_pi = self.critic(h, noisy_action(self.actor(h), std, d.std_clip))
         a_loss = actor_loss(q1_pi, q2_pi)
         self.actor_opt.zero_grad(set_to_none=True)
         a_loss.backward()
@@ -245,11 +245,12 @@ class DrQv2Agent:
             n, t = w.shape[:2]
             if self.pixels:
                 w = random_shift(w.reshape(n, t * w.shape[2], *w.shape[3:]), self.cfg.drqv2.augment_pad)
-            with torch.no_grad(), self._autocast():
-                seq = self.encoder(w.reshape(n * t, *b["obs"].shape[1:]))
+            with torch.no_grad():
+                with self._autocast():
+                    seq = self.encoder(w.reshape(n * t, *b["obs"].shape[1:])).float()
                 if self.explore_input == "actor_feat":
                     seq = self.actor.trunk(seq)
-            seq = seq.float().reshape(n, t, -1)
+            seq = seq.reshape(n, t, -1)
         pad = b["pad"] if bool(b["pad"].any()) else None
         actions = b["window_action"] if self.explorer.name == "icm" else None
         r = self.explorer.reward(seq, actions, pad, update=True, chunk_size=self.cfg.explore.chunk_size)
@@ -261,7 +262,9 @@ class DrQv2Agent:
         return r, metrics
 
     def _autocast(self) -> torch.autocast:
-        """bfloat16 autocast of the update's networks when ``drqv2.bf16`` (else a no-op)."""
+        """bfloat16 autocast of the pixel encoder's convolutions when ``drqv2.bf16`` (else a
+        no-op). Never the trunks and Q heads: bf16 keeps 8 significant bits, so a Q-value
+        near 50 moves in steps of 0.25, coarser than most TD errors, and the critic stalls."""
         return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.cfg.drqv2.bf16)
 
     def evaluate(self) -> dict[str, float]:

@@ -156,7 +156,7 @@ class DrQv2Config:
     eval_episodes: int = opt(10, "episodes per evaluation, deterministic actions")
     explore_input: str = opt("auto", "the explorer's per-step input: 'encoder' (the current conv encoder's output on the augmented window, official), 'actor_feat' (that output through the actor trunk, official use_actor_feat), 'stored' (embeddings stored at insertion by a frozen random CNN: the cheap path), auto = stored with pixels, the state vector without")
     stored_dim: int = opt(64, "width of the stored embeddings (explore_input=stored with pixels)")
-    bf16: bool = opt(False, "run the update's networks under bfloat16 autocast (losses and targets stay float32): ~2x faster convolutions on CPUs with AMX/AVX512-BF16 and on GPUs; off = float32 as the official code")
+    bf16: bool = opt(False, "run the pixel encoder's convolutions under bfloat16 autocast (trunks, Q heads, losses and targets stay float32): ~2x faster convolutions on CPUs with AMX/AVX512-BF16 and on GPUs; off = float32 as the official code")
 
     def __post_init__(self) -> None:
         check(self.explore_input in DRQ_EXPLORE_INPUTS,
