@@ -83,6 +83,10 @@ def test_dmc_presets_hold_the_paper_settings():
     cpu = resolve_config("dmc-cpu", {})
     assert cpu.env.options["image_size"] == 64 and cpu.drqv2.batch_size < d.batch_size
     assert cpu.drqv2.replay_capacity * 3 * 64 * 64 < 2e9  # the pixel replay fits in memory
+    for preset in ("dmc", "dmc-cpu"):  # k_expl: 0.01 for RND, 0.05 for MIMEx and ICM; user keys win
+        beta = {e: resolve_config(preset, {"explore.name": e}).explore.beta for e in ("rnd", "icm", "mimex")}
+        assert beta == {"rnd": 0.01, "icm": 0.05, "mimex": 0.05}
+        assert resolve_config(preset, {"explore.name": "rnd"}, ["explore.beta=0.2"]).explore.beta == 0.2
 
 
 def test_bf16_runs_the_convolutions_only_and_keeps_q_values_float32(tmp_path):
@@ -98,6 +102,7 @@ def test_bf16_runs_the_convolutions_only_and_keeps_q_values_float32(tmp_path):
     agent.start(envs)
     agent.iterate(envs)
     dtypes = {}
+
     def record(name):
         def hook(module, inputs, output):
             dtypes.setdefault(name, output.dtype)

@@ -131,8 +131,8 @@ PRESETS["pixmc"] = {
 # (action repeat 2): 1.55 M steps = 3.1 M frames, 2,000 seed steps = 4,000 frames, one update
 # every 2 steps, evaluation every 5,000 steps = 10k frames over 10 episodes. The explorer sees
 # the current conv encoder's output (39,200-d) on windows of T=5 frame stacks ending at o_t,
-# zero-padded before the episode start (`pad2`). beta 0.05 is the MIMEx/ICM value; for RND
-# the paper used 0.01 (pass --set explore.beta=0.01). quadruped_run keeps 100k transitions
+# zero-padded before the episode start (`pad2`). beta 0.05 is the MIMEx/ICM value; with
+# explore=rnd both DMC presets set the paper's 0.01 (task_settings). quadruped_run keeps 100k transitions
 # (task_settings). A 1M-step replay of 84x84 frames takes about 21 GB of memory.
 PRESETS["dmc"] = {
     "agent": "drqv2",
@@ -219,12 +219,18 @@ PAPER_ITERATION_STEPS = 512 * 32
 TASK_FOLLOWING_PRESETS = ("pixmc", "pixmc-paper")
 
 
-def task_settings(preset: str | None, env_name: str, reward: str | None) -> dict[str, Any]:
-    """Keys a preset sets from the task: for the PixMC presets, ``ppo.lr`` and ``steps`` of
-    the official config of ``env_name`` at ``reward`` (the paper's budget: iterations x
-    16,384). Empty for other presets and tasks. User-given keys win over these."""
-    if preset == "dmc" and env_name == "dmc/quadruped_run":  # the official task config
-        return {"drqv2.replay_capacity": 100_000}
+def task_settings(preset: str | None, env_name: str, reward: str | None,
+                  explore: str | None = None) -> dict[str, Any]:
+    """Keys a preset sets from the task and bonus: for the PixMC presets, ``ppo.lr`` and
+    ``steps`` of the official config of ``env_name`` at ``reward`` (the paper's budget:
+    iterations x 16,384); for the DMC presets, the official ``k_expl`` of RND (0.01 where
+    MIMEx and ICM use 0.05, notes 6) and quadruped_run's 100k replay. Empty for other presets
+    and tasks. User-given keys win over these."""
+    if preset in ("dmc", "dmc-cpu"):
+        out: dict[str, Any] = {"explore.beta": 0.01} if explore == "rnd" else {}
+        if preset == "dmc" and env_name == "dmc/quadruped_run":  # the official task config
+            out["drqv2.replay_capacity"] = 100_000
+        return out
     if preset not in TASK_FOLLOWING_PRESETS or env_name not in PIXMC_TASKS:
         return {}
     lr, dense_iters, sparse_iters = PIXMC_TASKS[env_name]
