@@ -65,7 +65,8 @@ def test_report_table_per_env_and_method(runs, tmp_path, capsys):
     assert cells[1].startswith(f"{np.mean(finals):.3f} [")
     assert cells[3] == "3" and cells[4] == "1k"
     assert cells[5] == f"{np.mean([1e-3 * (s + 1) * 1e3 for s in range(3)]):.3g}"  # h per 1M steps
-    assert cells[6] == "502"                                                      # max peak MiB
+    assert cells[6] == f"{1e6 / 1000.0 / 3600:.3g}"  # steady: 1M steps at the logged 1,000 steps/s
+    assert cells[7] == "502"                                                      # max peak MiB
     assert main(["report", str(runs), "--metric", "charts/nope"]) == 2
     assert "no run logs 'charts/nope'; choose --metric from: charts/episodes, charts/success_rate" in capsys.readouterr().err
     out = tmp_path / "report.md"

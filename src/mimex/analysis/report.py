@@ -5,7 +5,10 @@ episodes, the paper's PixMC success; rows of ``metrics.jsonl`` weighted by their
 ``charts/episodes``) and the area under the curve (the curve's average height over its
 steps), each as the mean over seeds with a 95% bootstrap interval; the number of seeds
 (finished ones in brackets when some still run); the wall-clock hours per ``per_steps``
-environment steps and the peak memory, from ``summary.json`` (mean and maximum over seeds).
+environment steps and the peak memory, from ``summary.json`` (mean and maximum over seeds);
+and the steady-state hours per ``per_steps`` from the median ``perf/sps`` of each run's
+iterations after its first (no start-up, evaluation or checkpoint writes: the rate a long
+run settles at, which is what the paper's A.4 compute table compares).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ class Row:
     seeds: int
     finished: int
     hours: float                # mean over finished seeds of hours per per_steps steps
+    steady_hours: float         # mean over seeds of per_steps / median perf/sps (iterations 2..)
     peak_mib: float             # max over finished seeds (RSS, or CUDA when it ran on a GPU)
     steps: int                  # the largest step reached
 
@@ -49,8 +53,12 @@ def summarise(group: Group, metric: str, window: int = 200, per_steps: float = 1
     hours = [s["wall_clock_s"] / 3600.0 * per_steps / s["step"] for s in done if "wall_clock_s" in s]
     peaks = [s.get("peak_cuda_mib", s.get("peak_rss_mib", float("nan"))) for s in done]
     steps = max((r.rows[-1]["step"] for r in group.runs if r.rows), default=0)
+    rates = [np.median(v) for r in group.runs
+             if (v := [row["perf/sps"] for row in r.rows[1:] if row.get("perf/sps")])]
+    steady = [per_steps / rate / 3600.0 for rate in rates if rate > 0]
     return Row(group.method, finals, aucs, len(group.runs), len(done),
                float(np.mean(hours)) if hours else float("nan"),
+               float(np.mean(steady)) if steady else float("nan"),
                float(np.max(peaks)) if peaks else float("nan"), int(steps))
 
 
@@ -66,17 +74,19 @@ def report(groups: list[Group], metric: str, window: int = 200, per_steps: float
                  metric.startswith("charts/") else "last logged value per seed")
     lines = [f"# Report: `{metric}`", "",
              f"final = {final_how}; AUC = the curve's mean height over its steps; both: mean over "
-             "seeds [95% bootstrap CI]. Hours and peak memory from summary.json (finished seeds).", ""]
+             "seeds [95% bootstrap CI]. Hours and peak memory from summary.json (finished seeds); "
+             "steady hours from the median perf/sps of iterations after the first.", ""]
     for env in sorted({g.env for g in groups}):
         lines += [f"## {env}", "",
-                  f"| method | final | AUC | seeds | steps | h / {per} steps | peak MiB |",
-                  "|---|---|---|---|---|---|---|"]
+                  f"| method | final | AUC | seeds | steps | h / {per} steps | steady h / {per} | peak MiB |",
+                  "|---|---|---|---|---|---|---|---|"]
         for g in [g for g in groups if g.env == env]:
             r = summarise(g, metric, window, per_steps)
             seeds = f"{r.seeds}" if r.finished == r.seeds else f"{r.seeds} ({r.finished} finished)"
             hours = "n/a" if np.isnan(r.hours) else f"{r.hours:.3g}"
+            steady = "n/a" if np.isnan(r.steady_hours) else f"{r.steady_hours:.3g}"
             peak = "n/a" if np.isnan(r.peak_mib) else f"{r.peak_mib:.0f}"
             lines.append(f"| {r.method} | {_ci_text(r.finals, digits)} | {_ci_text(r.aucs, digits)} "
-                         f"| {seeds} | {_steps_text(r.steps)} | {hours} | {peak} |")
+                         f"| {seeds} | {_steps_text(r.steps)} | {hours} | {steady} | {peak} |")
         lines.append("")
     return "\n".join(lines)
