@@ -87,7 +87,7 @@ class DrQv2Agent:
         kind = d.explore_input if d.explore_input != "auto" else ("stored" if self.pixels else "encoder")
         self.explore_input = "encoder" if kind == "stored" and not self.pixels else kind
         self.frozen = None
-        if self.explore_input == "stored":
+        if self.explore_input == "stored" and ex.name != "none":  # no explorer: nothing to embed
             c, h, w = obs_space.shape
             self.frozen = FrozenEncoder(c, (h, w), d.stored_dim, seed=cfg.seed + 7919).to(device)
         dims = {"encoder": encoder.repr_dim, "actor_feat": d.feature_dim, "stored": d.stored_dim}
@@ -138,7 +138,7 @@ class DrQv2Agent:
     @torch.no_grad()
     def act(self, obs: np.ndarray) -> np.ndarray:
         """Training actions in [-1, 1]: uniform during ``expl_steps``, then mean + noise."""
-        mean = self.actor(self.encoder(self._obs_tensor(obs)))
+        mean = self.actor(self._features(obs))
         if self.global_step < self.cfg.drqv2.expl_steps:
             action = torch.empty_like(mean).uniform_(-1.0, 1.0)
         else:
@@ -148,7 +148,13 @@ class DrQv2Agent:
     @torch.no_grad()
     def act_deterministic(self, obs: Any) -> np.ndarray:
         """The actor's mean action for a batch of raw observations, in the env's bounds (evaluation)."""
-        return self.to_env(self.actor(self.encoder(self._obs_tensor(obs))).cpu().numpy())
+        return self.to_env(self.actor(self._features(obs)).cpu().numpy())
+
+    def _features(self, obs: np.ndarray) -> torch.Tensor:
+        """The encoder's float32 features of raw observations, under the same precision as in
+        the update (bf16 convolutions when ``drqv2.bf16``), so the policy acts on what it learnt on."""
+        with self._autocast():
+            return self.encoder(self._obs_tensor(obs)).float()
 
     # ---------------------------------------------------------------- one iteration
     def iterate(self, envs: VecEnv) -> dict[str, float]:
