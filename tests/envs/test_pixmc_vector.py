@@ -9,6 +9,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from mimex.envs import make_env  # noqa: E402
+import mimex.envs.pixmc.vector as vector_module  # noqa: E402
 from mimex.envs.pixmc.vector import BatchRenderer, PixmcRunnerVecEnv  # noqa: E402
 from mimex.envs.vector import VecEnv  # noqa: E402
 
@@ -119,7 +120,7 @@ def test_a_refused_action_moves_no_env():
     vec.close()
 
 
-def test_batch_renderer_equals_one_at_a_time_and_keeps_uint8():
+def test_batch_renderer_equals_one_at_a_time_and_keeps_uint8(monkeypatch):
     make = _maker("pixmc/KukaReach", "pixels")
     envs = [make(0)]
     model = envs[0].model
@@ -135,6 +136,12 @@ def test_batch_renderer_equals_one_at_a_time_and_keeps_uint8():
     batch.close()
     assert single.dtype == tiled.dtype == np.uint8 and single.shape == (5, 3, 64, 64)
     assert np.abs(single.astype(int) - tiled.astype(int)).max() <= 1
+    monkeypatch.setattr(vector_module, "GRID_COLS", 2)  # 2 x 2 viewports, the last pass 1 of 4
+    grid = BatchRenderer(model, 64, per_pass=4)
+    assert (grid.rows, grid.cols) == (2, 2)
+    gridded = grid.render([e.data for e in envs], cam)
+    grid.close()
+    assert np.abs(single.astype(int) - gridded.astype(int)).max() <= 1
     ref = np.stack([e._obs() for e in envs])  # each env's own mujoco.Renderer
     np.testing.assert_array_equal(single, ref)
     assert single.std() > 5, "a real image, not a blank buffer"

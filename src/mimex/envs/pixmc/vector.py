@@ -45,6 +45,7 @@ from mimex.envs.vector import EpisodeStats, StepResult
 # more per env than it saves (measured 2026-11-26: 16 side by side ~ 10% cheaper than one at a
 # time; 64 or 256 in one buffer 4-6x dearer), so the batch is a row of 16.
 RENDER_BATCH = 16
+GRID_COLS = 16  # viewports per row of the offscreen buffer
 
 
 def default_threads() -> int:
@@ -60,11 +61,14 @@ class BatchRenderer:
         from mujoco import gl_context
 
         self.size, self.per_pass = int(size), max(1, int(per_pass))
+        # viewports on a grid of at most GRID_COLS columns: envs j = row * cols + col
+        self.cols = min(self.per_pass, GRID_COLS)
+        self.rows = -(-self.per_pass // self.cols)
         g = model.vis.global_
-        g.offwidth = max(int(g.offwidth), self.size * self.per_pass)  # before the context
-        g.offheight = max(int(g.offheight), self.size)
+        g.offwidth = max(int(g.offwidth), self.size * self.cols)  # before the context
+        g.offheight = max(int(g.offheight), self.size * self.rows)
         self.model = model
-        self._gl = gl_context.GLContext(self.size * self.per_pass, self.size)
+        self._gl = gl_context.GLContext(self.size * self.cols, self.size * self.rows)
         self._gl.make_current()
         self._con = mujoco.MjrContext(model, mujoco.mjtFontScale.mjFONTSCALE_150.value)
         mujoco.mjr_setBuffer(mujoco.mjtFramebuffer.mjFB_OFFSCREEN.value, self._con)
@@ -72,7 +76,6 @@ class BatchRenderer:
         self._opt = mujoco.MjvOption()
         self._cam = mujoco.MjvCamera()
         self._cam.type = mujoco.mjtCamera.mjCAMERA_FIXED
-        self._buf = np.empty((self.size, self.size * self.per_pass, 3), np.uint8)
         if not env_module._OPEN_RENDERERS:  # closed at exit before the GL back end's own hook
             atexit.unregister(env_module._close_open_renderers)
             atexit.register(env_module._close_open_renderers)
@@ -91,14 +94,16 @@ class BatchRenderer:
             chunk = datas[start:start + self.per_pass]
             for j, d in enumerate(chunk):
                 mujoco.mjv_updateScene(self.model, d, self._opt, None, self._cam, cat, self._scene)
-                mujoco.mjr_render(mujoco.MjrRect(j * S, 0, S, S), self._scene, self._con)
+                row, col = divmod(j, self.cols)
+                mujoco.mjr_render(mujoco.MjrRect(col * S, row * S, S, S), self._scene, self._con)
             k = len(chunk)
-            buf = self._buf[:, :k * S]
-            if k < self.per_pass:
-                buf = np.empty((S, k * S, 3), np.uint8)
-            mujoco.mjr_readPixels(buf, None, mujoco.MjrRect(0, 0, k * S, S), self._con)
-            # rows come bottom-up; [S, k*S, 3] -> [k, 3, S, S]
-            out[start:start + k] = buf[::-1].reshape(S, k, S, 3).transpose(1, 3, 0, 2)
+            cols = min(k, self.cols)
+            rows = -(-k // cols)
+            buf = np.empty((rows * S, cols * S, 3), np.uint8)
+            mujoco.mjr_readPixels(buf, None, mujoco.MjrRect(0, 0, cols * S, rows * S), self._con)
+            # GL rows come bottom-up: [rows*S, cols*S, 3] -> [rows, S (top-down), cols, S, 3]
+            tiles = buf.reshape(rows, S, cols, S, 3)[:, ::-1]
+            out[start:start + k] = tiles.transpose(0, 2, 4, 1, 3).reshape(rows * cols, 3, S, S)[:k]
         return out
 
     def close(self) -> None:
