@@ -69,6 +69,24 @@ def test_update_proportion_trains_on_a_fraction_but_scores_everything(name):
         _make(name, update_proportion=0.0)
 
 
+def test_a_trained_fraction_backpropagates_through_the_kept_sequences_only(monkeypatch):
+    """update_proportion < 1 scores all sequences without a graph and learns from the kept
+    ones: the gradient of the mean error over exactly those (fixed masks: no noise to share)."""
+    import mimex.explore.mimex as mimex_module
+
+    keep = torch.zeros(64)
+    keep[::3] = 1.0
+    monkeypatch.setattr(mimex_module, "train_weights", lambda b, p, g, d: keep.clone() if p < 1 else torch.ones(b))
+    x = torch.randn(64, 4, 6)
+    opts = dict(input_dim=6, seq_len=4, mask="fixed", **SMALL)
+    part = make_explorer("mimex", update_proportion=0.25, **opts)
+    ref = make_explorer("mimex", **opts)
+    r = part.reward(x, update=True, chunk_size=10)
+    ref.reward(x[keep.bool()], update=True)
+    torch.testing.assert_close(_grads(part), _grads(ref), rtol=1e-4, atol=1e-6)
+    torch.testing.assert_close(r, make_explorer("mimex", **opts).reward(x))  # all scored, before the step
+
+
 def test_bad_chunk_size_is_a_clear_error():
     with pytest.raises(InputError, match="chunk_size must be None or an int >= 1"):
         _make("rnd").reward(torch.zeros(3, 1, 6), update=True, chunk_size=0)

@@ -174,20 +174,20 @@ class MIMExExplorer:
         if update:
             n_train = weights.sum().clamp_min(1.0)  # the loss is the mean over the trained samples
             self.optimizer.zero_grad(set_to_none=True)
+        # a fraction < 1 scores every sequence without a graph, then learns from the kept ones
+        # only (forward + backward on the fraction: ~1 + 3p passes instead of 3)
+        subset = update and cfg.update_proportion < 1.0
         parts = []
         for sl in chunks(b, chunk_size):
-            xc, pc = x[sl], None if pad is None else pad[sl]
-            n = xc.shape[0]
-            nc = None if noise is None else noise[:, sl].reshape(cfg.n_masks * n, -1)
-            if cfg.n_masks > 1:
-                xc = xc.repeat(cfg.n_masks, 1, 1)
-                pc = None if pc is None else pc.repeat(cfg.n_masks, 1)
-            with torch.set_grad_enabled(update):
-                per_seq = self._errors(xc, pc, nc).view(cfg.n_masks, n).mean(0)
-                if update:  # the mean over the kept samples of the whole batch
-                    w = weights[sl]
-                    (per_seq * w).sum().div(n_train).backward()
+            with torch.set_grad_enabled(update and not subset):
+                per_seq = self._chunk_errors(x, pad, noise, sl)
+                if update and not subset:  # the mean over the kept samples of the whole batch
+                    (per_seq * weights[sl]).sum().div(n_train).backward()
             parts.append(per_seq.detach())
+        if subset:
+            kept = weights.nonzero().squeeze(1)
+            for sl in chunks(kept.numel(), chunk_size):
+                self._chunk_errors(x, pad, noise, kept[sl]).sum().div(n_train).backward()
         if update:
             self.optimizer.step()
             self.n_updates += 1
@@ -199,6 +199,19 @@ class MIMExExplorer:
             "explore/reward_mean": float(out.mean()),
         }
         return out
+
+    def _chunk_errors(self, x: torch.Tensor, pad: torch.Tensor | None, noise: torch.Tensor | None,
+                      rows: slice | torch.Tensor) -> torch.Tensor:
+        """float[n]: the error of sequences ``x[rows]`` (averaged over the K maskings), with
+        their rows of the batch's mask noise: the same masks whichever rows go together."""
+        cfg = self.config
+        xc, pc = x[rows], None if pad is None else pad[rows]
+        n = xc.shape[0]
+        nc = None if noise is None else noise[:, rows].reshape(cfg.n_masks * n, -1)
+        if cfg.n_masks > 1:
+            xc = xc.repeat(cfg.n_masks, 1, 1)
+            pc = None if pc is None else pc.repeat(cfg.n_masks, 1)
+        return self._errors(xc, pc, nc).view(cfg.n_masks, n).mean(0)
 
     def _mask_noise(self, b: int) -> torch.Tensor | None:
         """The uniform noise that places the masks of a batch of ``b`` sequences,
