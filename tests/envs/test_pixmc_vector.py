@@ -8,8 +8,8 @@ os.environ.setdefault("MUJOCO_GL", "egl")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from mimex.envs import make_env  # noqa: E402
 import mimex.envs.pixmc.vector as vector_module  # noqa: E402
+from mimex.envs import make_env  # noqa: E402
 from mimex.envs.pixmc.vector import BatchRenderer, PixmcRunnerVecEnv  # noqa: E402
 from mimex.envs.vector import VecEnv  # noqa: E402
 
