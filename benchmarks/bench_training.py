@@ -38,6 +38,9 @@ VARIANTS = {
     "none": ["explore.name=none"],
     "mimex nm1": ["explore.name=mimex", "explore.mimex.n_masks=1"],
     "mimex nm5": ["explore.name=mimex", "explore.mimex.n_masks=5"],
+    # the trained fraction (issue 10): score every sequence, learn from a quarter of them
+    "mimex nm1 p0.25": ["explore.name=mimex", "explore.mimex.n_masks=1", "explore.mimex.update_proportion=0.25"],
+    "mimex nm5 p0.25": ["explore.name=mimex", "explore.mimex.n_masks=5", "explore.mimex.update_proportion=0.25"],
     "icm": ["explore.name=icm"],
     "rnd": ["explore.name=rnd"],
 }
@@ -76,9 +79,9 @@ COMPARE_ROWS = {
     "pix64": [("pixels+state FrankaReach 64x32", "pixmc/FrankaReach", "pixels+state", v, 64, 32)
               for v in ("none", "mimex nm1")],
     "pix512": [("pixels+state FrankaReach 512x32", "pixmc/FrankaReach", "pixels+state", v, 512, 32)
-               for v in ("none", "mimex nm1")],
+               for v in ("none", "mimex nm1", "mimex nm1 p0.25")],
     "state512": [("state FrankaReach 512x32", "pixmc/FrankaReach", "state", v, 512, 32)
-                 for v in ("none", "mimex nm1", "mimex nm5")],
+                 for v in ("none", "mimex nm1", "mimex nm5", "mimex nm1 p0.25", "mimex nm5 p0.25")],
 }
 
 
