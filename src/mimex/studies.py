@@ -131,10 +131,11 @@ STUDIES: dict[str, dict[str, Any]] = {
         },
     },
     "a4": {
-        "description": "Appendix A.4: compute profile per method (hours per 10M steps, peak memory) on Kuka Pick "
-                       "with pixels+state, one seed; read it with `mimex report --hours-per 10000000`",
+        "description": "Appendix A.4: compute profile per method (hours per 10M steps, peak memory) on sparse "
+                       "Kuka Reach (as the paper and notes 5.5) with pixels+state, one seed; read it with "
+                       "`mimex report --hours-per 10000000`",
         "preset": "pixmc-paper",
-        "set": {"env.name": "pixmc/KukaPick", "env.reward": "sparse"},
+        "set": {"env.name": "pixmc/KukaReach", "env.reward": "sparse"},
         "axes": {"variant": {
             "none": {"explore.name": "none"}, "icm": {"explore.name": "icm"},
             "rnd": {"explore.name": "rnd"}, "mimex-nm1": _mimex(5, 0.7),
