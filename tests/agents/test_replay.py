@@ -113,3 +113,34 @@ def test_state_dict_round_trip_is_exact(tmp_path):
         assert np.array_equal(getattr(a, name), getattr(b, name)), name
     sa, sb = a.sample(64, 3, 0.9, 5), b.sample(64, 3, 0.9, 5)
     assert all(np.array_equal(sa[k], sb[k]) for k in sa)
+
+
+def test_a_replay_without_embeddings_resumes_one_that_stored_them_and_not_the_reverse(tmp_path):
+    """A run whose explorer needs no stored embeddings resumes a replay written with them (they
+    are dropped, and later steps append without them); the reverse is a clear CheckpointError."""
+    from mimex.errors import CheckpointError
+
+    def make(embed_dim):
+        return EpisodeReplay(1, 40, (2,), np.float32, 1, embed_dim=embed_dim, directory=tmp_path / "r", seed=5)
+
+    a = make(3)
+    a.start(np.zeros((1, 2), np.float32), np.ones((1, 3), np.float32))
+    for i in range(12):  # one finished episode (file) and one unfinished
+        a.add(np.zeros((1, 1), np.float32), np.ones(1), np.zeros(1, bool), np.array([i == 6]),
+              np.full((1, 2), i, np.float32), np.ones((1, 3), np.float32))
+        if i == 6:
+            a.start(np.zeros((1, 2), np.float32), np.ones((1, 3), np.float32))
+    sd = a.state_dict()
+    b = make(0)
+    b.load_state_dict(sd)
+    b.add(np.zeros((1, 1), np.float32), np.ones(1), np.zeros(1, bool), np.ones(1, bool),
+          np.zeros((1, 2), np.float32))  # ends the unfinished episode: its file is written
+    assert b.state_dict()["embed_dim"] == 0 and len(list((tmp_path / "r").glob("*.npz"))) == 2
+    c = EpisodeReplay(1, 40, (2,), np.float32, 1, embed_dim=0, directory=tmp_path / "r2", seed=5)
+    c.start(np.zeros((1, 2), np.float32))
+    for i in range(3):
+        c.add(np.zeros((1, 1), np.float32), np.ones(1), np.zeros(1, bool), np.array([i == 2]),
+              np.zeros((1, 2), np.float32))
+    with pytest.raises(CheckpointError, match="stored embeddings"):
+        EpisodeReplay(1, 40, (2,), np.float32, 1, embed_dim=3, directory=tmp_path / "r2", seed=5).load_state_dict(
+            c.state_dict())

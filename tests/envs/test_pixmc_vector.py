@@ -124,7 +124,7 @@ def test_batch_renderer_equals_one_at_a_time_and_keeps_uint8(monkeypatch):
     make = _maker("pixmc/KukaReach", "pixels")
     envs = [make(0)]
     model = envs[0].model
-    envs += [make(i, model) for i in range(1, 5)]
+    envs += [make(i, model) for i in range(1, 7)]
     for e in envs:
         e.reset()
     cam = model.camera(envs[0].info.camera).id
@@ -134,9 +134,9 @@ def test_batch_renderer_equals_one_at_a_time_and_keeps_uint8(monkeypatch):
     batch = BatchRenderer(model, 64, per_pass=3)  # 2 passes, the second one partial
     tiled = batch.render([e.data for e in envs], cam)
     batch.close()
-    assert single.dtype == tiled.dtype == np.uint8 and single.shape == (5, 3, 64, 64)
+    assert single.dtype == tiled.dtype == np.uint8 and single.shape == (7, 3, 64, 64)
     assert np.abs(single.astype(int) - tiled.astype(int)).max() <= 1
-    monkeypatch.setattr(vector_module, "GRID_COLS", 2)  # 2 x 2 viewports, the last pass 1 of 4
+    monkeypatch.setattr(vector_module, "GRID_COLS", 2)  # 2 x 2 viewports; the last pass: 3 of 4
     grid = BatchRenderer(model, 64, per_pass=4)
     assert (grid.rows, grid.cols) == (2, 2)
     gridded = grid.render([e.data for e in envs], cam)

@@ -87,6 +87,44 @@ def test_a_trained_fraction_backpropagates_through_the_kept_sequences_only(monke
     torch.testing.assert_close(r, make_explorer("mimex", **opts).reward(x))  # all scored, before the step
 
 
+@pytest.mark.parametrize("mask", ["uniform", "feature"])
+def test_a_trained_fraction_keeps_each_sequences_masks(monkeypatch, mask):
+    """With random masks (n_masks=3, padding, chunks), the kept sequences are backpropagated
+    with the very masks they were scored with: the gradient of the weighted mean of the
+    whole batch's errors, as one graph over the batch would give."""
+    import mimex.explore.mimex as mimex_module
+
+    keep = torch.zeros(40)
+    keep[1::4] = 1.0
+    monkeypatch.setattr(mimex_module, "train_weights", lambda b, p, g, d: keep.clone())
+    x = torch.randn(40, 4, 6)
+    pad = torch.zeros(40, 4, dtype=torch.bool)
+    pad[:9, :2] = True
+    opts = dict(input_dim=6, seq_len=4, mask=mask, n_masks=3, **SMALL)
+    part = make_explorer("mimex", update_proportion=0.5, **opts)
+    ref = make_explorer("mimex", **opts)
+    ref_gen = ref.generator.get_state()
+    r = part.reward(x, None, pad, update=True, chunk_size=7)
+    # the reference: the same noise, one graph over the whole batch, weighted by keep
+    ref.generator.set_state(ref_gen)
+    xp = x.masked_fill(pad.unsqueeze(-1), 0.0)
+    noise = ref._mask_noise(40)
+    errors = ref._chunk_errors(xp, pad, noise, slice(None))
+    ((errors * keep).sum() / keep.sum()).backward()
+    torch.testing.assert_close(r, errors.detach())
+    torch.testing.assert_close(_grads(part), _grads(ref), rtol=1e-4, atol=1e-6)
+
+
+def test_a_trained_fraction_that_keeps_nothing_takes_no_step(monkeypatch):
+    import mimex.explore.mimex as mimex_module
+
+    monkeypatch.setattr(mimex_module, "train_weights", lambda b, p, g, d: torch.zeros(b))
+    ex = make_explorer("mimex", input_dim=6, seq_len=4, update_proportion=0.1, **SMALL)
+    before = _params(ex)
+    ex.reward(torch.randn(8, 4, 6), update=True)
+    assert ex.n_updates == 0 and torch.equal(_params(ex), before)
+
+
 def test_bad_chunk_size_is_a_clear_error():
     with pytest.raises(InputError, match="chunk_size must be None or an int >= 1"):
         _make("rnd").reward(torch.zeros(3, 1, 6), update=True, chunk_size=0)

@@ -44,11 +44,11 @@ from mimex.agents.ppo import NonFiniteError, bonus_metrics
 from mimex.agents.replay import EpisodeReplay
 from mimex.agents.schedules import parse_schedule
 from mimex.config.schema import RunConfig
+from mimex.envs.vector import VecEnv
 from mimex.errors import CheckpointError, ConfigError
 from mimex.explore import make_explorer
 from mimex.nets.encoders import FrozenEncoder
 from mimex.nets.optim import adam, load_optimizer_state
-from mimex.run.vector import VecEnv
 
 REPLAY_DIR = "replay"
 

@@ -263,7 +263,8 @@ class EpisodeReplay:
                 "episodes": [np.asarray(list(q), dtype=np.int64).reshape(-1, 3) for q in self.episodes],
                 "current": [None if ep is None else {"id": ep["id"], "start": ep["start"], **_arrays(ep, self.action_dim)}
                             for ep in self.current],
-                "rng": self.rng.bit_generator.state, "capacity": self.cap, "obs_shape": list(self.obs_shape)}
+                "rng": self.rng.bit_generator.state, "capacity": self.cap, "obs_shape": list(self.obs_shape),
+                "embed_dim": self._shapes[4]}
 
     def load_state_dict(self, sd: dict[str, Any]) -> None:
         """Rebuild the ring exactly from the episode files and the unfinished episodes."""
@@ -271,6 +272,10 @@ class EpisodeReplay:
             raise CheckpointError(f"the replay was saved with capacity {sd['capacity']} per lane and "
                                   f"observations {tuple(sd['obs_shape'])}; this one has {self.cap} and "
                                   f"{self.obs_shape}: resume with the same drqv2.replay_capacity and env")
+        saved_embed = sd.get("embed_dim")  # absent in first-release checkpoints: read from the files
+        if saved_embed not in (None, 0, self._shapes[4]) and self._shapes[4]:
+            raise CheckpointError(f"the replay was saved with {saved_embed}-d stored embeddings; this "
+                                  f"one stores {self._shapes[4]}-d: resume with the same drqv2.stored_dim")
         self._allocate()
         self.written = np.asarray(sd["written"], dtype=np.int64).copy()
         self.next_ep = int(sd["next_ep"])
@@ -287,15 +292,19 @@ class EpisodeReplay:
             self.current[lane] = None
             if cur is not None:
                 self._restore(lane, int(cur["id"]), int(cur["start"]), cur)
-                self.current[lane] = _lists(cur)
+                self.current[lane] = _lists(cur, keep_embed=self.embed is not None)
         self.rng.bit_generator.state = sd["rng"]
 
     def _restore(self, lane: int, ep_id: int, start: int, arr: dict[str, np.ndarray]) -> None:
         oldest = self.written[lane] - self.cap
         n = len(arr["frames"])
+        if self.embed is not None and not arr["embed"].size:
+            raise CheckpointError(f"replay episode {ep_id} (lane {lane}) has no stored embeddings, but "
+                                  "this run's explorer reads them: it was written by a run with another "
+                                  "explorer or drqv2.explore_input; train into a new run directory")
         for j in range(n):
             if start + j >= oldest:
-                emb = arr["embed"][j] if arr["embed"].size else None
+                emb = arr["embed"][j] if self.embed is not None else None  # unused ones are dropped
                 self._write_obs(lane, start + j, arr["frames"][j], emb, ep_id, j)
         for j in range(len(arr["reward"])):
             if start + j >= oldest:
@@ -313,10 +322,11 @@ def _arrays(ep: dict[str, Any], action_dim: int) -> dict[str, np.ndarray]:
             "terminal": np.asarray(ep["terminal"], dtype=bool), "ended": np.asarray(ep["ended"], dtype=bool)}
 
 
-def _lists(arr: dict[str, Any]) -> dict[str, Any]:
-    """An unfinished episode from its arrays, back as the step lists :meth:`add` appends to."""
+def _lists(arr: dict[str, Any], keep_embed: bool = True) -> dict[str, Any]:
+    """An unfinished episode from its arrays, back as the step lists :meth:`add` appends to
+    (without its embeddings when the replay stores none)."""
     emb = arr["embed"]
     n = len(arr["frames"])
     return {"id": int(arr["id"]), "start": int(arr["start"]), "frames": list(arr["frames"]),
-            "embed": list(emb) if emb.size else [None] * n, "action": list(arr["action"]),
+            "embed": list(emb) if emb.size and keep_embed else [None] * n, "action": list(arr["action"]),
             "reward": list(arr["reward"]), "terminal": list(arr["terminal"]), "ended": list(arr["ended"])}

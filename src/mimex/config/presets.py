@@ -178,8 +178,8 @@ PRESETS["dmc"] = {
 }
 
 # `dmc-cpu`: learning visible on 2 CPU cores within an hour (docs/drqv2.md). What it changes
-# from `dmc`, and why: 64x64 images and batch 64 (an 84x84 batch-1024 update takes ~10 s on
-# 2 cores; 64x64 at batch 64 is ~50x cheaper), bfloat16 autocast (~2x faster convolutions on
+# from `dmc`, and why: 64x64 images and batch 64 (an 84x84 batch-1024 update takes 2.7 s on
+# 2 idle cores, 7-12 s on shared ones; 64x64 at batch 64 is ~50x cheaper), bfloat16 autocast (~2x faster convolutions on
 # AMX CPUs), n-step 3 (upstream DrQ-v2's default: faster credit assignment with few updates),
 # 40k steps = 80k frames with the noise decaying over 50k steps (the paper: 500k), 1,000
 # seed and random steps, a 100k-step replay (1.2 GB at 64x64; 1M at 84x84 is 21 GB), the

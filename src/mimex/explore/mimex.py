@@ -188,7 +188,7 @@ class MIMExExplorer:
             kept = weights.nonzero().squeeze(1)
             for sl in chunks(kept.numel(), chunk_size):
                 self._chunk_errors(x, pad, noise, kept[sl]).sum().div(n_train).backward()
-        if update:
+        if update and (not subset or weights.any()):  # no sequence kept: no update at all
             self.optimizer.step()
             self.n_updates += 1
         raw = torch.cat(parts).float()

@@ -41,9 +41,10 @@ from mimex.envs.pixmc import rewards, scene
 from mimex.envs.pixmc.env import OBS_CLIP, VEL_SCALE, PixmcEnv
 from mimex.envs.vector import EpisodeStats, StepResult
 
-# Envs drawn per GL pass. On Mesa's llvmpipe a framebuffer wider than a few viewports costs
-# more per env than it saves (measured 2026-11-26: 16 side by side ~ 10% cheaper than one at a
-# time; 64 or 256 in one buffer 4-6x dearer), so the batch is a row of 16.
+# Envs drawn per GL pass, on a grid of up to GRID_COLS viewports per row. On Mesa's llvmpipe
+# (measured 2026-11-26): 16 side by side ~10% cheaper than one at a time; 64 or 256 in one
+# *row* (4096+ px wide) 4-6x dearer; 64 or 128 per pass on the 16-wide grid cost the same as
+# 16 (benchmarks/bench_render_pass.py), so the batch stays 16.
 RENDER_BATCH = 16
 GRID_COLS = 16  # viewports per row of the offscreen buffer
 
