@@ -138,7 +138,7 @@ class DrQv2Agent:
     @torch.no_grad()
     def act(self, obs: np.ndarray) -> np.ndarray:
         """Training actions in [-1, 1]: uniform during ``expl_steps``, then mean + noise."""
-        mean = self.actor(self._features(obs))
+        mean = self.actor(self._encode(self._obs_tensor(obs)))
         if self.global_step < self.cfg.drqv2.expl_steps:
             action = torch.empty_like(mean).uniform_(-1.0, 1.0)
         else:
@@ -148,13 +148,13 @@ class DrQv2Agent:
     @torch.no_grad()
     def act_deterministic(self, obs: Any) -> np.ndarray:
         """The actor's mean action for a batch of raw observations, in the env's bounds (evaluation)."""
-        return self.to_env(self.actor(self._features(obs)).cpu().numpy())
+        return self.to_env(self.actor(self._encode(self._obs_tensor(obs))).cpu().numpy())
 
-    def _features(self, obs: np.ndarray) -> torch.Tensor:
-        """The encoder's float32 features of raw observations, under the same precision as in
-        the update (bf16 convolutions when ``drqv2.bf16``), so the policy acts on what it learnt on."""
+    def _encode(self, obs: torch.Tensor) -> torch.Tensor:
+        """The encoder's float32 features, at one precision everywhere (acting, the update, the
+        explorer's windows): bf16 convolutions when ``drqv2.bf16``, see :meth:`_autocast`."""
         with self._autocast():
-            return self.encoder(self._obs_tensor(obs)).float()
+            return self.encoder(obs).float()
 
     # ---------------------------------------------------------------- one iteration
     def iterate(self, envs: VecEnv) -> dict[str, float]:
@@ -209,11 +209,9 @@ class DrQv2Agent:
         if self.pixels:
             obs, next_obs = random_shift(obs, d.augment_pad), random_shift(next_obs, d.augment_pad)
         std = self.current_std()
-        with self._autocast():  # bf16 for the convolutions only: Q-values need float32
-            h = self.encoder(obs).float()
-            with torch.no_grad():
-                h_next = self.encoder(next_obs).float()
+        h = self._encode(obs)
         with torch.no_grad():
+            h_next = self._encode(next_obs)
             next_action = noisy_action(self.actor(h_next), std, d.std_clip)
             target = critic_target(reward, b["discount"], *self.target_critic(h_next, next_action))
         q1, q2 = self.critic(h, b["action"])
@@ -252,8 +250,7 @@ class DrQv2Agent:
             if self.pixels:
                 w = random_shift(w.reshape(n, t * w.shape[2], *w.shape[3:]), self.cfg.drqv2.augment_pad)
             with torch.no_grad():
-                with self._autocast():
-                    seq = self.encoder(w.reshape(n * t, *b["obs"].shape[1:])).float()
+                seq = self._encode(w.reshape(n * t, *b["obs"].shape[1:]))
                 if self.explore_input == "actor_feat":
                     seq = self.actor.trunk(seq)
             seq = seq.reshape(n, t, -1)

@@ -77,6 +77,7 @@ class BatchRenderer:
         self._opt = mujoco.MjvOption()
         self._cam = mujoco.MjvCamera()
         self._cam.type = mujoco.mjtCamera.mjCAMERA_FIXED
+        self._buf = np.empty((self.size * self.rows, self.size * self.cols, 3), np.uint8)  # a full pass
         if not env_module._OPEN_RENDERERS:  # closed at exit before the GL back end's own hook
             atexit.unregister(env_module._close_open_renderers)
             atexit.register(env_module._close_open_renderers)
@@ -100,7 +101,7 @@ class BatchRenderer:
             k = len(chunk)
             cols = min(k, self.cols)
             rows = -(-k // cols)
-            buf = np.empty((rows * S, cols * S, 3), np.uint8)
+            buf = self._buf if k == self.per_pass else np.empty((rows * S, cols * S, 3), np.uint8)
             mujoco.mjr_readPixels(buf, None, mujoco.MjrRect(0, 0, cols * S, rows * S), self._con)
             # GL rows come bottom-up: [rows*S, cols*S, 3] -> [rows, S (top-down), cols, S, 3]
             tiles = buf.reshape(rows, S, cols, S, 3)[:, ::-1]
