@@ -43,7 +43,11 @@ VARIANTS = {
     "mimex nm5 p0.25": ["explore.name=mimex", "explore.mimex.n_masks=5", "explore.mimex.update_proportion=0.25"],
     "icm": ["explore.name=icm"],
     "rnd": ["explore.name=rnd"],
+    # ppo.compile: the minibatch loss through torch.compile (issue 10)
+    "none compiled": ["explore.name=none", "ppo.compile=true"],
+    "mimex nm1 compiled": ["explore.name=mimex", "explore.mimex.n_masks=1", "ppo.compile=true"],
 }
+BASE_VARIANTS = [v for v in VARIANTS if "compiled" not in v]  # bench_task's table
 
 
 def build(env: str, obs: str, variant: str, num_envs: int, num_steps: int, device: str,
@@ -77,11 +81,12 @@ def build(env: str, obs: str, variant: str, num_envs: int, num_steps: int, devic
 # The issue-10 rows: (label, env, obs, explore variant, envs, steps per env, paths).
 COMPARE_ROWS = {
     "pix64": [("pixels+state FrankaReach 64x32", "pixmc/FrankaReach", "pixels+state", v, 64, 32)
-              for v in ("none", "mimex nm1")],
+              for v in ("none", "none compiled", "mimex nm1", "mimex nm1 compiled")],
     "pix512": [("pixels+state FrankaReach 512x32", "pixmc/FrankaReach", "pixels+state", v, 512, 32)
-               for v in ("none", "mimex nm1", "mimex nm1 p0.25")],
+               for v in ("none", "none compiled", "mimex nm1", "mimex nm1 p0.25")],
     "state512": [("state FrankaReach 512x32", "pixmc/FrankaReach", "state", v, 512, 32)
-                 for v in ("none", "mimex nm1", "mimex nm5", "mimex nm1 p0.25", "mimex nm5 p0.25")],
+                 for v in ("none", "none compiled", "mimex nm1", "mimex nm1 compiled", "mimex nm5",
+                           "mimex nm1 p0.25", "mimex nm5 p0.25")],
 }
 
 
@@ -121,10 +126,10 @@ def compare(groups: list[str], rounds: int, device: str, paths: list[str],
 
 
 def bench_task(env: str, obs: str, rounds: int, num_envs: int, num_steps: int, device: str) -> dict:
-    runs = {v: build(env, obs, v, num_envs, num_steps, device) for v in VARIANTS}
+    runs = {v: build(env, obs, v, num_envs, num_steps, device) for v in BASE_VARIANTS}
     for agent, envs in runs.values():  # warm-up iteration
         agent.iterate(envs)
-    times: dict[str, list[float]] = {v: [] for v in VARIANTS}
+    times: dict[str, list[float]] = {v: [] for v in BASE_VARIANTS}
     for r in range(rounds):
         for v, (agent, envs) in runs.items():
             t0 = time.perf_counter()

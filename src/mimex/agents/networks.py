@@ -65,11 +65,12 @@ class ActorCritic(nn.Module):
         """float[B] state values."""
         return self.critic(self.features(inputs)).squeeze(-1)
 
-    def distribution(self, h: torch.Tensor, std: float | None = None):
+    def distribution(self, h: torch.Tensor, std: float | torch.Tensor | None = None):
+        """The action distribution; ``std`` (a float or 0-d tensor) replaces the learned std."""
         out = self.actor(h)
         if self.discrete:
             return Categorical(logits=out)
-        scale = self.log_std.exp() if std is None else torch.full_like(out[0], std)
+        scale = self.log_std.exp() if std is None else torch.as_tensor(std, dtype=out.dtype, device=out.device)
         return Normal(out, scale.expand_as(out))
 
     def act(self, inputs: dict[str, torch.Tensor], std: float | None = None,
@@ -84,7 +85,7 @@ class ActorCritic(nn.Module):
         return action, self.log_prob(dist, action), self.critic(h).squeeze(-1)
 
     def evaluate(self, inputs: dict[str, torch.Tensor], action: torch.Tensor,
-                 std: float | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+                 std: float | torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(log-prob [B], entropy [B], value [B]) of given actions."""
         h = self.features(inputs)
         dist = self.distribution(h, std)

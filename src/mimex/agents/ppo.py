@@ -20,11 +20,12 @@ import numpy as np
 import torch
 from torch import nn
 
+from mimex import errors
 from mimex.agents.losses import bootstrap_truncated, gae, ppo_losses
 from mimex.agents.networks import ActorCritic
 from mimex.agents.observations import ObsPipeline
 from mimex.agents.schedules import parse_schedule
-from mimex.config.schema import RunConfig
+from mimex.config.schema import PPOConfig, RunConfig
 from mimex.envs.vector import VecEnv
 from mimex.errors import CheckpointError, ConfigError
 from mimex.explore import SequenceTracker, make_explorer
@@ -38,6 +39,52 @@ class NonFiniteError(FloatingPointError):
 def _check_finite(name: str, value: torch.Tensor, step: int) -> None:
     if not torch.isfinite(value).all():
         raise NonFiniteError(f"{name} is not finite (NaN or inf) at environment step {step}")
+
+
+def minibatch_loss(net: ActorCritic, inputs: dict[str, torch.Tensor], actions: torch.Tensor,
+                   old_logp: torch.Tensor, adv: torch.Tensor, old_values: torch.Tensor,
+                   returns: torch.Tensor, std: torch.Tensor | None,
+                   p: PPOConfig) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """The PPO loss of one minibatch of B samples (``old_logp``, ``adv``, ``old_values``,
+    ``returns``: float[B]; ``std``: None for the learned std, else a 0-d tensor).
+
+    Returns (the scalar loss to minimise, the detached terms: policy_loss, value_loss,
+    approx_kl, clip_fraction, entropy). With ``ppo.compile`` this whole function is compiled.
+    """
+    logp, ent, value = net.evaluate(inputs, actions, std)
+    if p.norm_adv == "minibatch" and adv.numel() > 1:
+        adv = (adv - adv.mean()) / (adv.std() + 1e-8)
+    out = ppo_losses(logp, old_logp, adv, value, old_values, returns, p.clip, p.clip_value_loss,
+                     p.value_loss)
+    entropy = ent.mean()
+    loss = out["policy_loss"] + p.value_coef * out["value_loss"] - p.ent_coef * entropy
+    out["entropy"] = entropy
+    return loss, {k: v.detach() for k, v in out.items()}
+
+
+def compiled_loss(p: PPOConfig):
+    """``minibatch_loss``, through ``torch.compile`` when ``p.compile`` (one graph per minibatch
+    shape; the first call compiles, a few seconds)."""
+    if not p.compile:
+        return minibatch_loss
+    # a fresh cache per agent: a long-lived process (a Ray worker running trial after trial)
+    # would otherwise hit dynamo's recompile limit after a few configs and fall back to eager
+    # without a word, changing a run's float rounding mid-sweep
+    torch.compiler.reset()
+    compiled = torch.compile(minibatch_loss, dynamic=False)
+    state = {"compiled": False}
+
+    def loss(*args: Any) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        if state["compiled"]:
+            return compiled(*args)
+        try:  # the first call compiles: its failures (no C++ compiler, no Triton) are config errors
+            out = compiled(*args)
+        except Exception as exc:  # inductor raises many types; all mean "could not compile"
+            raise ConfigError(errors.COMPILE_FAILED.format(error=f"{type(exc).__name__}: {exc}")) from exc
+        state["compiled"] = True
+        return out
+
+    return loss
 
 
 class PPOAgent:
@@ -64,6 +111,7 @@ class PPOAgent:
             torch.manual_seed(cfg.seed)
             self.net = ActorCritic(self.pipeline.policy_shapes, self.action_dim, self.discrete, p).to(device)
         self.optimizer = adam(self.net.parameters(), lr=p.lr, eps=p.adam_eps)
+        self._loss = compiled_loss(p)
         self.explorer = None
         self.tracker = None
         if ex.name != "none":
@@ -226,6 +274,8 @@ class PPOAgent:
         mb_size = self.batch // p.minibatches
         sums: dict[str, float] = {}
         n = 0
+        # a tensor, so a compiled loss is not specialised (and recompiled) on each std value
+        std_t = None if std is None else torch.tensor(float(std), device=self.device)
         for epoch in range(p.epochs):
             for g in self.optimizer.param_groups:
                 g["lr"] = self._lr(epoch)
@@ -235,21 +285,15 @@ class PPOAgent:
                 order = torch.randperm(self.batch, device=self.device)
             for start in range(0, self.batch, mb_size):
                 idx = order[start:start + mb_size]
-                inputs = {k: v[idx] for k, v in b["inputs"].items()}
-                logp, ent, value = self.net.evaluate(inputs, b["actions"][idx], std)
-                adv = b["adv"][idx]
-                if p.norm_adv == "minibatch" and adv.numel() > 1:
-                    adv = (adv - adv.mean()) / (adv.std() + 1e-8)
-                out = ppo_losses(logp, b["logp"][idx], adv, value, b["values"][idx],
-                                 b["returns"][idx], p.clip, p.clip_value_loss, p.value_loss)
-                entropy = ent.mean()
-                loss = out["policy_loss"] + p.value_coef * out["value_loss"] - p.ent_coef * entropy
+                loss, out = self._loss(self.net, {k: v[idx] for k, v in b["inputs"].items()},
+                                       b["actions"][idx], b["logp"][idx], b["adv"][idx],
+                                       b["values"][idx], b["returns"][idx], std_t, p)
                 _check_finite("loss", loss.detach(), self.global_step)
                 self.optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 grad_norm = nn.utils.clip_grad_norm_(self.net.parameters(), p.max_grad_norm)
                 self.optimizer.step()
-                out.update(entropy=entropy, grad_norm=grad_norm)
+                out["grad_norm"] = grad_norm
                 for k, v in out.items():
                     sums[k] = sums.get(k, 0.0) + float(v.detach())
                 n += 1
