@@ -41,9 +41,11 @@ def write(tmp_path, text, name="spec.yaml"):
 
 def test_expansion_is_the_cross_product_with_readable_names(tmp_path):
     runs = expand(load_spec(write(tmp_path, SPEC)), tmp_path / "root")
+    # seed-major: every method at seed 0 first, so a partial sweep compares like with like
     assert [r.name for r in runs[:3]] == ["tiny/toy-Corridor/none-mask_ratio-0.5/seed0",
-                                          "tiny/toy-Corridor/none-mask_ratio-0.5/seed1",
-                                          "tiny/toy-Corridor/none-mask_ratio-0.7/seed0"]
+                                          "tiny/toy-Corridor/none-mask_ratio-0.7/seed0",
+                                          "tiny/toy-Corridor/mimex-mask_ratio-0.5/seed0"]
+    assert [r.seed for r in runs] == [0, 0, 0, 0, 1, 1, 1, 1]
     assert len(runs) == 8 and runs[-1].name == "tiny/toy-Corridor/mimex-mask_ratio-0.7/seed1"
     last = runs[-1].config
     assert (last.explore.name, last.explore.mimex.mask_ratio, last.seed, last.steps) == ("mimex", 0.7, 1, 256)

@@ -236,7 +236,8 @@ def _label(key: str, value: Any) -> str:
 
 
 def expand(spec: Spec, root: str | Path, defaults: dict[str, Any] | None = None) -> list[PlannedRun]:
-    """Every run of ``spec`` (the cross product of its axes and seeds), each config resolved
+    """Every run of ``spec`` (the cross product of its axes and seeds; all methods at the first
+    seed, then all at the next), each config resolved
     and validated now: an invalid combination is an error naming the run. ``defaults``:
     overrides below the spec's own (e.g. ``threads``, ``progress``)."""
     base = {**(defaults or {}), **spec.set}
@@ -254,6 +255,10 @@ def expand(spec: Spec, root: str | Path, defaults: dict[str, Any] | None = None)
             ov["run_dir"] = str(Path(root) / name)
             cfg = resolve_or_explain(spec, ov, name)
             runs.append(PlannedRun(name, env, method_dir, seed, cfg, ov))
+    # seed-major order: a sweep stopped part-way (or still running) has every method at the
+    # same seeds, so its partial results compare like with like
+    rank = {seed: i for i, seed in enumerate(spec.seeds)}
+    runs.sort(key=lambda r: rank[r.seed])
     names = [r.name for r in runs]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
