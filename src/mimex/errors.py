@@ -91,8 +91,9 @@ THREADS_CHANGED = ("the checkpoint in {run_dir} was written with {saved} torch C
                    "has {now} (threads={threads}, OMP_NUM_THREADS={omp}): the resumed run would not match "
                    "an uninterrupted one. Resume with --set threads={saved}, or pass "
                    "--allow-inexact-resume to accept different numbers")
-COMPILE_FAILED = ("ppo.compile=true but torch.compile could not compile the PPO loss ({error}). It needs "
-                  "a C++ compiler on CPU (gcc or clang) or Triton on CUDA; install one or set ppo.compile=false")
+COMPILE_FAILED = ("ppo.compile=true but torch.compile could not compile or run the PPO loss ({error}). It "
+                  "needs a C++ compiler on CPU (gcc or clang) or Triton on CUDA; install one, or set ppo.compile=false "
+                  "(the same update, eager)")
 BAD_EPISODES = "--episodes must be >= 1, got {episodes}"
 WEIGHTS_NON_FINITE = ("policy weights are not finite (NaN or inf) after the update at environment step "
                       "{step}: the update diverged (check ppo.lr and ppo.max_grad_norm)")

@@ -11,7 +11,7 @@ from mimex.explore import make_explorer
 from mimex.run.checkpoint import CHECKPOINT, load_checkpoint, save_checkpoint
 
 # What the first release wrote for keys that have since changed type or appeared.
-NEW_PPO = ("sampler", "value_loss", "adam_eps", "feature_norm")
+NEW_PPO = ("sampler", "value_loss", "adam_eps", "feature_norm", "compile")
 
 
 def _as_old(data):

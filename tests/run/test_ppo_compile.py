@@ -1,8 +1,11 @@
 """``ppo.compile``: the compiled minibatch loss computes what the eager one does, a compiled run
 is deterministic and resumes exactly, and a failed compile is a clear config error."""
 
+import shutil
+
 import pytest
 import torch
+import torch._dynamo.utils
 
 from mimex.agents import ppo as ppo_module
 from mimex.agents.networks import ActorCritic
@@ -12,6 +15,9 @@ from mimex.errors import ConfigError
 from mimex.run.logger import read_metrics
 from mimex.run.train import train
 
+needs_compiler = pytest.mark.skipif(not (shutil.which("g++") or shutil.which("clang++")),
+                                    reason="torch.compile on CPU needs a C++ compiler")
+
 
 def _batch(b=64, feat=16, vec=5, act=3, seed=0):
     g = torch.Generator().manual_seed(seed)
@@ -20,6 +26,7 @@ def _batch(b=64, feat=16, vec=5, act=3, seed=0):
     return inputs, torch.randn(b, act, generator=g), rest
 
 
+@needs_compiler
 @pytest.mark.parametrize("std", [None, 0.4])
 def test_compiled_loss_and_gradients_match_eager(std):
     p = resolve_config("pixmc", {"ppo.compile": True}).ppo
@@ -27,13 +34,17 @@ def test_compiled_loss_and_gradients_match_eager(std):
     net = ActorCritic({"feat": (16,), "vec": (5,)}, 3, False, p)
     inputs, actions, (old_logp, adv, old_v, ret) = _batch()
     std_t = None if std is None else torch.tensor(std)
+    compiled = compiled_loss(p)
+    assert compiled is not minibatch_loss
+    graphs = torch._dynamo.utils.counters["stats"]["unique_graphs"]
     grads, terms = [], []
-    for fn in (minibatch_loss, compiled_loss(p)):
+    for fn in (minibatch_loss, compiled):
         net.zero_grad(set_to_none=True)
         loss, out = fn(net, inputs, actions, old_logp, adv, old_v, ret, std_t, p)
         loss.backward()
         grads.append(torch.cat([q.grad.flatten() for q in net.parameters() if q.grad is not None]))
         terms.append(out)
+    assert torch._dynamo.utils.counters["stats"]["unique_graphs"] > graphs  # it did compile
     assert set(terms[0]) == {"policy_loss", "value_loss", "approx_kl", "clip_fraction", "entropy"}
     for k in terms[0]:
         torch.testing.assert_close(terms[1][k], terms[0][k], rtol=1e-4, atol=1e-5)
@@ -45,6 +56,7 @@ def _strip_timing(rows):
     return [{k: v for k, v in r.items() if not k.startswith("perf/")} for r in rows]
 
 
+@needs_compiler
 def test_compiled_run_is_deterministic_resumes_exactly_and_stays_near_eager(tiny_config):
     sets = ["ppo.compile=true"]
     a = train(tiny_config(name="a", steps=128, sets=sets))
@@ -58,16 +70,18 @@ def test_compiled_run_is_deterministic_resumes_exactly_and_stays_near_eager(tiny
     assert rows_a[0]["losses/policy_loss"] == pytest.approx(eager[0]["losses/policy_loss"], rel=1e-3, abs=1e-6)
 
 
-def test_a_failed_compile_is_a_config_error_that_says_what_to_do(monkeypatch):
+def test_a_failed_compile_is_a_config_error_that_says_what_to_do(tiny_config, monkeypatch):
     def broken(fn, **kwargs):
         def call(*args):
             raise RuntimeError("no C++ compiler found")
         return call
 
     monkeypatch.setattr(ppo_module.torch, "compile", broken)
-    p = resolve_config("pixmc", {"ppo.compile": True}).ppo
-    net = ActorCritic({"feat": (16,), "vec": (5,)}, 3, False, p)
-    inputs, actions, rest = _batch()
-    with pytest.raises(ConfigError, match=r"ppo.compile=true but torch.compile could not compile .*"
-                                          r"no C\+\+ compiler found.*set ppo.compile=false"):
-        compiled_loss(p)(net, inputs, actions, *rest, None, p)
+    with pytest.raises(ConfigError, match=r"ppo.compile=true but torch.compile could not compile or run .*"
+                                          r"no C\+\+ compiler found.*or set ppo.compile=false"):
+        train(tiny_config(name="broken", steps=64, sets=["ppo.compile=true"]))
+
+
+def test_compile_is_refused_for_drqv2():
+    with pytest.raises(ConfigError, match="ppo.compile applies to agent ppo only"):
+        resolve_config("dmc-cpu", {"ppo.compile": True})

@@ -241,6 +241,30 @@ def test_a_directory_of_another_config_stops_the_sweep(tmp_path, capsys):
         backends.run_state(expand(other, root.resolve())[0])
 
 
+def test_runs_saved_before_a_config_key_existed_still_match_the_sweep(tmp_path):
+    """A key added to the code since a run was written (here ``ppo.compile``) gets the value
+    that behaves as the run ran: its directory is still this sweep's run, not another config."""
+    spec_path = write(tmp_path, TINY.format(explore="none", steps=64))
+    root = tmp_path / "runs"
+    spec = load_spec(spec_path)
+    runs = expand(spec, root.resolve(), {"threads": 1})
+    backends.prepare([backends.run_state(r) for r in runs], spec)
+    for i, run in enumerate(runs):
+        d = Path(run.config.run_dir)
+        meta = json.loads((d / "sweep.json").read_text())
+        del meta["config"]["ppo"]["compile"]
+        meta["config_hash"] = "0123456789ab"  # what the older code hashed
+        if i == 0:
+            (d / "sweep.json").write_text(json.dumps(meta))
+        else:  # a plain run directory: config.json only
+            (d / "sweep.json").unlink()
+            (d / "config.json").write_text(json.dumps(meta["config"]))
+    assert [backends.run_state(r).state for r in runs] == ["new", "new"]
+    other = load_spec(write(tmp_path, TINY.format(explore="none", steps=96), "other.yaml"))
+    with pytest.raises(ConfigError, match="holds a run of another config"):
+        backends.run_state(expand(other, root.resolve())[0])
+
+
 class _Ref:
     value = error = None
 

@@ -12,6 +12,7 @@ or consecutive rollout steps as MVP does).
 
 from __future__ import annotations
 
+import contextlib
 import math
 from typing import Any
 
@@ -64,27 +65,30 @@ def minibatch_loss(net: ActorCritic, inputs: dict[str, torch.Tensor], actions: t
 
 def compiled_loss(p: PPOConfig):
     """``minibatch_loss``, through ``torch.compile`` when ``p.compile`` (one graph per minibatch
-    shape; the first call compiles, a few seconds)."""
+    shape; the first call and the first backward compile, a few seconds)."""
     if not p.compile:
         return minibatch_loss
     # a fresh cache per agent: a long-lived process (a Ray worker running trial after trial)
     # would otherwise hit dynamo's recompile limit after a few configs and fall back to eager
-    # without a word, changing a run's float rounding mid-sweep
+    # without a word, changing a run's float rounding mid-sweep. Another live agent in this
+    # process only recompiles (the same graph) on its next call.
     torch.compiler.reset()
-    compiled = torch.compile(minibatch_loss, dynamic=False)
-    state = {"compiled": False}
+    return torch.compile(minibatch_loss, dynamic=False)
 
-    def loss(*args: Any) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        if state["compiled"]:
-            return compiled(*args)
-        try:  # the first call compiles: its failures (no C++ compiler, no Triton) are config errors
-            out = compiled(*args)
-        except Exception as exc:  # inductor raises many types; all mean "could not compile"
-            raise ConfigError(errors.COMPILE_FAILED.format(error=f"{type(exc).__name__}: {exc}")) from exc
-        state["compiled"] = True
-        return out
 
-    return loss
+@contextlib.contextmanager
+def compile_errors(pending: bool):
+    """Around the first compiled minibatch step (forward and backward, where inductor builds
+    both graphs): a failure there becomes a ConfigError that says what to do."""
+    if not pending:
+        yield
+        return
+    try:
+        yield
+    except NonFiniteError:
+        raise
+    except Exception as exc:  # inductor and its compilers raise many types
+        raise ConfigError(errors.COMPILE_FAILED.format(error=f"{type(exc).__name__}: {exc}")) from exc
 
 
 class PPOAgent:
@@ -112,6 +116,7 @@ class PPOAgent:
             self.net = ActorCritic(self.pipeline.policy_shapes, self.action_dim, self.discrete, p).to(device)
         self.optimizer = adam(self.net.parameters(), lr=p.lr, eps=p.adam_eps)
         self._loss = compiled_loss(p)
+        self._compile_pending = p.compile  # until the first minibatch step has run
         self.explorer = None
         self.tracker = None
         if ex.name != "none":
@@ -285,12 +290,14 @@ class PPOAgent:
                 order = torch.randperm(self.batch, device=self.device)
             for start in range(0, self.batch, mb_size):
                 idx = order[start:start + mb_size]
-                loss, out = self._loss(self.net, {k: v[idx] for k, v in b["inputs"].items()},
-                                       b["actions"][idx], b["logp"][idx], b["adv"][idx],
-                                       b["values"][idx], b["returns"][idx], std_t, p)
-                _check_finite("loss", loss.detach(), self.global_step)
-                self.optimizer.zero_grad(set_to_none=True)
-                loss.backward()
+                with compile_errors(self._compile_pending):
+                    loss, out = self._loss(self.net, {k: v[idx] for k, v in b["inputs"].items()},
+                                           b["actions"][idx], b["logp"][idx], b["adv"][idx],
+                                           b["values"][idx], b["returns"][idx], std_t, p)
+                    _check_finite("loss", loss.detach(), self.global_step)
+                    self.optimizer.zero_grad(set_to_none=True)
+                    loss.backward()
+                self._compile_pending = False
                 grad_norm = nn.utils.clip_grad_norm_(self.net.parameters(), p.max_grad_norm)
                 self.optimizer.step()
                 out["grad_norm"] = grad_norm

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from mimex.analysis import stats
+from mimex.config.migrate import upgrade_config
 from mimex.errors import ConfigError
 
 # Keys that do not change what a run learns (or name where it went).
@@ -89,7 +90,7 @@ def load_run(path: str | Path) -> Run:
             except ValueError:  # a torn last line of a running run
                 continue
     sweep = _read_json(p / "sweep.json")
-    flat = flatten(config)
+    flat = flatten(upgrade_config(config))  # keys added since: as the run ran, so old and new seeds group
     method = str(sweep["method"]) if sweep and "method" in sweep else str(flat.get("explore.name", "?"))
     return Run(p, flat, rows, _read_json(p / "summary.json"), sweep, method)
 

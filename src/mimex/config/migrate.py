@@ -4,7 +4,8 @@ A run directory's ``config.json`` and a checkpoint's config hold every key the v
 wrote them knew. Keys added since get, here, the value that reproduces the old behaviour
 (not today's default, which may compute something else), and values whose type changed are
 mapped to today's spelling. ``upgrade_config`` is applied wherever a saved config is read:
-resuming a run, ``mimex train --run-dir DIR`` alone, ``mimex eval``.
+resuming a run, ``mimex train --run-dir DIR`` alone, ``mimex eval``, a sweep's check of what a run
+directory holds, and ``mimex plot`` / ``mimex report``.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import copy
 from typing import Any
 
 # Keys added after the first release, with the value that behaves as before they existed.
-_OLD_PPO = {"sampler": "shuffle", "value_loss": "half_mse", "adam_eps": 1e-5, "feature_norm": "none"}
+_OLD_PPO = {"sampler": "shuffle", "value_loss": "half_mse", "adam_eps": 1e-5, "feature_norm": "none",
+            "compile": False}
 _OLD_ICM = {"linear_encoder": False, "detach_forward": False, "update_proportion": 1.0}
 _OLD_RND = {"predictor_extra_layer": True, "return_gamma": 0.99}
 _OLD_MIMEX = {"update_proportion": 1.0}

@@ -202,6 +202,8 @@ class RunConfig:
         check(self.agent != "drqv2" or self.explore.name != "rnd" or self.explore.rnd.reward_norm != "return",
               "explore.rnd.reward_norm='return' needs on-policy rollouts in time order; with "
               "agent drqv2 use --set explore.rnd.reward_norm=step (or none, the MIMEx release)")
+        check(self.agent == "ppo" or not self.ppo.compile,
+              f"ppo.compile applies to agent ppo only; agent {self.agent} does not use it: remove --set ppo.compile=true")
         check(self.steps >= 1, f"steps must be >= 1, got {self.steps}")
         check(hasattr(self.seed, "__index__") and not isinstance(self.seed, bool) and self.seed >= 0,
               f"seed must be an integer >= 0, got {self.seed!r}")

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mimex.config.migrate import upgrade_config
 from mimex.config.schema import RunConfig, from_dict, to_dict
 from mimex.errors import ConfigError
 from mimex.run.sweep import PlannedRun, Spec, config_hash
@@ -61,20 +62,33 @@ def _last_step(run_dir: Path) -> int:
     return 0
 
 
+def saved_config_hash(saved: dict[str, Any]) -> str:
+    """The config hash of a saved config as today's code reads it: keys added since it was
+    written take the values that behave as it ran (``upgrade_config``), so adding a config key
+    does not turn every finished run into "a run of another config"."""
+    try:
+        return config_hash(from_dict(RunConfig, upgrade_config(saved)))
+    except (ValueError, TypeError, ConfigError):
+        return "unreadable"
+
+
 def run_state(run: PlannedRun) -> RunState:
     """Where ``run`` stands; a ConfigError if its directory holds a run of another config."""
     d = Path(run.config.run_dir)
     want = run.config_hash
     held = read_sweep_file(d)
-    if held is not None:
-        have = held.get("config_hash")
-    elif (d / "config.json").exists():
+    saved = held.get("config") if held is not None else None
+    if saved is None and held is None and (d / "config.json").exists():
         try:
-            have = config_hash(from_dict(RunConfig, json.loads((d / "config.json").read_text(encoding="utf-8"))))
-        except (OSError, ValueError, TypeError):
-            have = "unreadable"
+            saved = json.loads((d / "config.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            saved = "unreadable"
+    if isinstance(saved, dict):
+        have = saved_config_hash(saved)
+    elif saved == "unreadable":
+        have = "unreadable"
     else:
-        have = want
+        have = held.get("config_hash") if held is not None else want
     if have != want:
         raise ConfigError(f"{d} holds a run of another config (hash {have}, this sweep's is {want}): "
                           "the spec or the code's defaults changed since it ran. Use another --root, "
