@@ -37,6 +37,9 @@ def add_parsers(sub: Any) -> None:
                        help="per-episode metrics: mean over the last N finished episodes (0: raw rows)")
         p.add_argument("--group-by", action="append", default=[], metavar="KEY",
                        help="config key whose value also tells methods apart (repeatable)")
+        p.add_argument("--finished", action="store_true",
+                       help="only runs that reached their step budget (a sweep still running: its "
+                            "unfinished seeds would pull each method's curve and final value early)")
         if name == "plot":
             p.add_argument("--out", default="plots", help="output folder (default plots)")
             p.add_argument("--x", choices=("steps", "frames"), default="steps",
@@ -87,7 +90,7 @@ def cmd_sweep(a: argparse.Namespace) -> int:
 def _groups(a: argparse.Namespace):
     from mimex.analysis.curves import check_metric, find_runs, group_runs
 
-    groups = group_runs(find_runs(a.runs), tuple(a.group_by))
+    groups = group_runs(find_runs(a.runs, a.finished), tuple(a.group_by))
     check_metric(groups, a.metric)
     return groups
 

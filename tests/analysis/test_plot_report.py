@@ -103,6 +103,18 @@ def test_sweep_method_names_and_unfinished_runs(tmp_path):
         find_runs([tmp_path / "empty"])
 
 
+def test_finished_keeps_only_runs_at_their_step_budget(tmp_path, capsys):
+    write_run(tmp_path / "done", seed=0)  # summary at step 1000 >= the debug preset's 256
+    write_run(tmp_path / "running", seed=1, finished=False)
+    write_run(tmp_path / "stopped", seed=2, rows=2, sets=["steps=5000"])  # summary.json at 200 of 5000
+    assert [r.path.name for r in find_runs([tmp_path], finished_only=True)] == ["done"]
+    assert len(find_runs([tmp_path])) == 3
+    assert main(["report", str(tmp_path / "done"), str(tmp_path / "running"), "--finished"]) == 0
+    assert "| 1 |" in capsys.readouterr().out
+    with pytest.raises(ConfigError, match="none of the 1 runs .* has finished"):
+        find_runs([tmp_path / "running"], finished_only=True)
+
+
 def test_runs_of_several_sweeps_are_told_apart_by_study(tmp_path):
     write_run(tmp_path / "a", seed=0, method="mimex", study="fig7")
     write_run(tmp_path / "b", seed=0, method="mimex", study="mine", sets=["explore.mimex.n_masks=5"])

@@ -48,6 +48,11 @@ class Run:
     def seed(self) -> int:
         return int(self.config["seed"])
 
+    @property
+    def finished(self) -> bool:
+        """Whether ``summary.json`` says the run reached its step budget."""
+        return bool(self.summary) and int(self.summary.get("step", 0)) >= int(self.config.get("steps", 0))
+
 
 @dataclass
 class Group:
@@ -95,8 +100,9 @@ def load_run(path: str | Path) -> Run:
     return Run(p, flat, rows, _read_json(p / "summary.json"), sweep, method)
 
 
-def find_runs(paths: list[str | Path]) -> list[Run]:
-    """Every run directory at or below ``paths`` (``aborted-*`` folders left out), sorted."""
+def find_runs(paths: list[str | Path], finished_only: bool = False) -> list[Run]:
+    """Every run directory at or below ``paths`` (``aborted-*`` folders left out), sorted;
+    with ``finished_only``, only those that reached their step budget."""
     found: list[Path] = []
     for raw in paths:
         p = Path(raw)
@@ -109,7 +115,13 @@ def find_runs(paths: list[str | Path]) -> list[Run]:
                       if not any(part.startswith("aborted-") for part in c.parent.parts)]
     if not found:
         raise ConfigError(f"no run directories (with config.json) under {', '.join(map(str, paths))}")
-    return [load_run(p) for p in sorted(set(found))]
+    runs = [load_run(p) for p in sorted(set(found))]
+    if finished_only:
+        runs = [r for r in runs if r.finished]
+        if not runs:
+            raise ConfigError(f"none of the {len(found)} runs under {', '.join(map(str, paths))} has finished "
+                              "(summary.json at its step budget) yet; leave out --finished to see them as they run")
+    return runs
 
 
 def _value_text(v: Any) -> str:
