@@ -14,9 +14,9 @@ from mimex.envs.pixmc.vector import BatchRenderer, PixmcRunnerVecEnv  # noqa: E4
 from mimex.envs.vector import VecEnv  # noqa: E402
 
 
-def _maker(name, obs, max_steps=None):
+def _maker(name, obs, max_steps=None, reward="sparse"):
     def make(i, model=None):
-        env = make_env(name, obs=obs, seed=10 + i, **({} if model is None else {"model": model}))
+        env = make_env(name, obs=obs, seed=10 + i, reward=reward, **({} if model is None else {"model": model}))
         if max_steps:
             env.max_steps = max_steps
         return env
@@ -51,12 +51,16 @@ def _assert_same(a, b, pixel_tol=0):
         assert a == b
 
 
-@pytest.mark.parametrize("name,obs", [("pixmc/FrankaReach", "pixels+state"), ("pixmc/KukaPick", "state")])
-def test_same_numbers_as_the_generic_vector_env(name, obs):
-    """Rewards, flags, state observations and episode statistics (with their end reason) are
-    those of the generic VecEnv; images differ at most by one intensity level (a viewport in a
-    wider framebuffer rasterises a few edge pixels differently)."""
-    make = _maker(name, obs, max_steps=7)
+@pytest.mark.parametrize("name,obs,reward", [
+    ("pixmc/FrankaReach", "pixels+state", "sparse"), ("pixmc/KukaPick", "state", "sparse"),
+    *[(f"pixmc/{t}", "state", "dense") for t in ("FrankaReach", "KukaReach", "FrankaCabinet", "KukaCabinet",
+                                                  "FrankaPick", "KukaPick", "FrankaMove", "KukaMove")]])
+def test_same_numbers_as_the_generic_vector_env(name, obs, reward):
+    """Rewards (computed as arrays over the envs), flags, state observations and episode
+    statistics (with their end reason) are those of the generic VecEnv of per-env steps; images
+    differ at most by one intensity level (a viewport in a wider framebuffer rasterises a few
+    edge pixels differently)."""
+    make = _maker(name, obs, max_steps=7, reward=reward)
     n = 3
     actions = np.random.default_rng(0).uniform(-1.5, 1.5, (16, n, make(0).action_space.shape[0]))
     generic = VecEnv([lambda i=i: make(i) for i in range(n)])
@@ -164,3 +168,40 @@ def test_runner_uses_it_for_pixmc_and_the_old_module_still_imports(monkeypatch):
     envs = make_vec_env(cfg)
     assert type(envs) is VecEnv
     envs.close()
+
+
+@pytest.mark.parametrize("name", ["pixmc/KukaPick", "pixmc/FrankaMove", "pixmc/KukaCabinet", "pixmc/FrankaCabinet"])
+def test_success_drop_and_open_flags_match_the_per_env_step(name):
+    """States placed where the batched conditions fire (cube at the goal height, cube dropped,
+    drawer open): success, termination and rewards are still the per-env step's."""
+    make = _maker(name, "state", reward="dense")
+    n = 3
+    generic = VecEnv([lambda i=i: make(i) for i in range(n)])
+    vec = PixmcRunnerVecEnv(make, n, threads=2)
+    generic.reset()
+    vec.reset()
+    results = []
+    for envs in ([e.unwrapped for e in generic.envs], vec.envs):
+        e0 = envs[0]
+        if "Cabinet" in name:
+            for e in envs[:2]:
+                e.data.qpos[e0._drawer_q] = 0.36
+        else:
+            envs[0].data.qpos[e0._cube_q + 2] = 0.8  # at the Pick goal height
+            envs[1].data.qpos[e0._cube_q + 2] = e0.spec_task.cube_z0 - 0.2  # dropped
+        zero = np.zeros((n, make(0).action_space.shape[0]))
+        venv = generic if envs is not vec.envs else vec
+        results.append([venv.step(zero) for _ in range(3)])
+    for g, v in zip(*results, strict=True):
+        np.testing.assert_array_equal(g.reward, v.reward)
+        np.testing.assert_array_equal(g.terminated, v.terminated)
+        np.testing.assert_array_equal(g.success, v.success)
+        np.testing.assert_array_equal(g.obs, v.obs)
+    first = results[1][0]
+    if "Cabinet" not in name:
+        assert first.terminated[1], "the dropped cube ends its episode"
+        assert first.reward[0] > first.reward[2] + 1.0, "the lifted cube earns the lift and height terms"
+    else:
+        assert first.reward[0] > first.reward[2] + 1.0, "the open drawer earns the open terms"
+    generic.close()
+    vec.close()

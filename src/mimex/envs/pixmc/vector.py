@@ -36,8 +36,8 @@ import gymnasium as gym
 import mujoco
 import numpy as np
 
+from mimex.envs.pixmc import batch_rewards, rewards, scene
 from mimex.envs.pixmc import env as env_module
-from mimex.envs.pixmc import rewards, scene
 from mimex.envs.pixmc.env import OBS_CLIP, VEL_SCALE, PixmcEnv
 from mimex.envs.vector import EpisodeStats, StepResult
 
@@ -203,16 +203,7 @@ class _PixmcBatch:
             checked = np.stack([env.check_action(actions[i]) for i, env in enumerate(self.envs)])
         self._physics(checked)
         n = self.num_envs
-        if self.task == "reach":
-            rew, term, trunc, succ, infos = self._finish_reach(checked)
-        else:
-            rew = np.zeros(n, np.float64)  # the envs' float rewards; float32 in the results
-            term, trunc, succ = np.zeros(n, bool), np.zeros(n, bool), np.zeros(n, bool)
-            infos = []
-            for i, env in enumerate(self.envs):
-                _, rew[i], term[i], trunc[i], info = env.finish_step(checked[i], observe=False)
-                succ[i] = info["success"]
-                infos.append(info)
+        rew, term, trunc, succ, infos = self._finish(checked)
         next_obs = self._observe(range(n))
         rows = np.flatnonzero(term | trunc)
         obs = next_obs
@@ -229,33 +220,55 @@ class _PixmcBatch:
                 obs[rows] = fresh
         return obs, next_obs, rew, term, trunc, succ, infos, rows
 
-    def _finish_reach(self, a: np.ndarray):
-        """``PixmcEnv.finish_step`` of every env for Reach, with the reward and the success
-        condition as arrays (``rewards.reach`` term by term, in the same order; the distance
-        as batched 1x3 @ 3x1 products, which round as ``np.linalg.norm`` of one vector does)."""
-        envs = self.envs
-        s = envs[0].scales
-        diff = self._hands(envs) - self._goals(envs)
-        d = np.sqrt((diff[:, None, :] @ diff[:, :, None]).reshape(-1))
-        goal_dist = s["gd"] / (0.04 + d)
-        goal_bonus = s["gb"] * 0.5 * (d <= 0.04)
-        penalty = -rewards.ACTION_PENALTY * np.sum(np.square(a), axis=1)
-        rew = ((0.0 + goal_dist) + goal_bonus) + penalty
-        cond = d <= 0.04
+    def _task_rewards(self, a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(reward float64[N], success condition bool[N], dropped bool[N]) of every env: what
+        ``PixmcEnv._reward_and_flags`` computes, as arrays (``batch_rewards``, same numbers)."""
+        envs, e0 = self.envs, self.envs[0]
+        s, robot, ts = e0.scales, e0.robot, e0.spec_task
+        n = self.num_envs
+        dropped = np.zeros(n, bool)
+        if self.task == "reach":
+            hands, goals = self._hands(envs), self._goals(envs)
+            rew = batch_rewards.reach(s, hands, goals, a)
+            return rew, batch_rewards.vec_norm(hands - goals) <= 0.04, dropped
+        fingers = np.stack([e.data.site_xpos[e0._finger_sites] for e in envs])
+        if self.task == "cabinet":
+            handle = np.stack([e.data.site_xpos[e0._handle_site] for e in envs])
+            opening = np.array([e.data.qpos[e0._drawer_q] for e in envs], dtype=np.float64)
+            rew = batch_rewards.cabinet(robot, s, fingers, handle, opening, a)
+            cond = opening >= 0.32
+            if robot == "franka":
+                cond = cond & np.all(batch_rewards.rows_norm(fingers - handle[:, None, :]) < 0.04, axis=1)
+            return rew, cond, dropped
+        cube = np.stack([e.data.qpos[e0._cube_q:e0._cube_q + 3] for e in envs])
+        if self.task == "pick":
+            rew = batch_rewards.pick(robot, s, fingers, cube, ts.cube_z0, a)
+            cond = np.abs(rewards.PICK_GOAL_HEIGHT - cube[:, 2]) <= 0.1
+        else:
+            goal = self._goals(envs)
+            rew = batch_rewards.move(robot, s, fingers, cube, ts.cube_z0, goal, a)
+            cond = batch_rewards.vec_norm(goal - cube) <= ts.move_success_tol
+        return rew, cond, cube[:, 2] < ts.cube_z0 - ts.drop_limit
+
+    def _finish(self, a: np.ndarray):
+        """``PixmcEnv.finish_step`` of every env: rewards and success conditions as arrays,
+        then each env's success counter, contact test, stability check and step guard."""
+        rew, cond, dropped = self._task_rewards(a)
         n = self.num_envs
         term, trunc, succ = np.zeros(n, bool), np.zeros(n, bool), np.zeros(n, bool)
         infos: list[dict[str, Any] | None] = [None] * n
-        for i, e in enumerate(envs):
+        for i, e in enumerate(self.envs):
             e._steps += 1
             e._update_success(bool(cond[i]))
             collided = e.arm_collision() if e.data.ncon else False
             unstable = e.unstable()
-            truncated = (e._steps >= e.max_steps or unstable) and not collided
-            e.guard.finished(collided, truncated)
-            term[i], trunc[i], succ[i] = collided, truncated, e._success
-            if collided or truncated:  # the flags end_reason reads (terms: not kept)
+            terminated = bool(collided or dropped[i])
+            truncated = (e._steps >= e.max_steps or unstable) and not terminated
+            e.guard.finished(terminated, truncated)
+            term[i], trunc[i], succ[i] = terminated, truncated, e._success
+            if terminated or truncated:  # the flags end_reason reads (terms: not kept)
                 infos[i] = {"success": e._success, "success_count": e._count,
-                            "arm_collision": collided, "dropped": False, "unstable": unstable}
+                            "arm_collision": collided, "dropped": bool(dropped[i]), "unstable": unstable}
         return rew, term, trunc, succ, infos
 
     def close(self) -> None:
