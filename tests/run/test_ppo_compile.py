@@ -15,6 +15,15 @@ from mimex.errors import ConfigError
 from mimex.run.logger import read_metrics
 from mimex.run.train import train
 
+@pytest.fixture(autouse=True)
+def _restore_distribution_checks():
+    """torch.compile's first use turns off torch.distributions argument checks for the whole
+    process (``torch/_dynamo/eval_frame.py``); other tests expect them on."""
+    before = torch.distributions.Distribution._validate_args
+    yield
+    torch.distributions.Distribution.set_default_validate_args(before)
+
+
 needs_compiler = pytest.mark.skipif(not (shutil.which("g++") or shutil.which("clang++")),
                                     reason="torch.compile on CPU needs a C++ compiler")
 
