@@ -170,38 +170,53 @@ def test_runner_uses_it_for_pixmc_and_the_old_module_still_imports(monkeypatch):
     envs.close()
 
 
-@pytest.mark.parametrize("name", ["pixmc/KukaPick", "pixmc/FrankaMove", "pixmc/KukaCabinet", "pixmc/FrankaCabinet"])
+@pytest.mark.parametrize("name", ["pixmc/FrankaPick", "pixmc/KukaPick", "pixmc/FrankaMove", "pixmc/KukaMove",
+                                  "pixmc/KukaCabinet", "pixmc/FrankaCabinet"])
 def test_success_drop_and_open_flags_match_the_per_env_step(name):
-    """States placed where the batched conditions fire (cube at the goal height, cube dropped,
-    drawer open): success, termination and rewards are still the per-env step's."""
+    """States placed where the batched conditions fire (cube at the Pick height or on the Move
+    goal, cube dropped, drawer open): rewards, success (and its hold counter), terminations and
+    the finished episodes with their end reason are the per-env step's."""
     make = _maker(name, "state", reward="dense")
     n = 3
     generic = VecEnv([lambda i=i: make(i) for i in range(n)])
     vec = PixmcRunnerVecEnv(make, n, threads=2)
-    generic.reset()
-    vec.reset()
-    results = []
-    for envs in ([e.unwrapped for e in generic.envs], vec.envs):
+    runs = []
+    for venv, envs in ((generic, [e.unwrapped for e in generic.envs]), (vec, vec.envs)):
+        venv.reset()
         e0 = envs[0]
         if "Cabinet" in name:
             for e in envs[:2]:
                 e.data.qpos[e0._drawer_q] = 0.36
         else:
-            envs[0].data.qpos[e0._cube_q + 2] = 0.8  # at the Pick goal height
+            cube = slice(e0._cube_q, e0._cube_q + 3)
+            if "Move" in name:
+                envs[0].data.qpos[cube] = envs[0].data.mocap_pos[e0._goal_mocap]
+            else:
+                envs[0].data.qpos[e0._cube_q + 2] = 0.8  # at the Pick goal height
             envs[1].data.qpos[e0._cube_q + 2] = e0.spec_task.cube_z0 - 0.2  # dropped
         zero = np.zeros((n, make(0).action_space.shape[0]))
-        venv = generic if envs is not vec.envs else vec
-        results.append([venv.step(zero) for _ in range(3)])
-    for g, v in zip(*results, strict=True):
-        np.testing.assert_array_equal(g.reward, v.reward)
-        np.testing.assert_array_equal(g.terminated, v.terminated)
-        np.testing.assert_array_equal(g.success, v.success)
-        np.testing.assert_array_equal(g.obs, v.obs)
-    first = results[1][0]
+        steps = []
+        for _ in range(12):
+            r = venv.step(zero)
+            steps.append((r, [e._count for e in envs]))
+        runs.append(steps)
+    for (g, gc), (v, vc) in zip(*runs, strict=True):
+        for k in ("reward", "terminated", "truncated", "success", "obs"):
+            np.testing.assert_array_equal(getattr(g, k), getattr(v, k), err_msg=k)
+        assert g.episodes == v.episodes and gc == vc
+    first = runs[1][0][0]
+    ended = [ep for r, _ in runs[1] for ep in r.episodes]
     if "Cabinet" not in name:
-        assert first.terminated[1], "the dropped cube ends its episode"
-        assert first.reward[0] > first.reward[2] + 1.0, "the lifted cube earns the lift and height terms"
+        assert first.terminated[1] and not first.terminated[0], "the dropped cube ends its episode"
+        assert any(ep.get("end") == "dropped" or ep.get("dropped") for ep in ended), ended
+        assert first.reward[0] > first.reward[2] + 1.0, "the cube at the goal earns the lift and goal terms"
+        if name == "pixmc/FrankaMove":  # Franka Move's success latches on the first step
+            assert first.success[0] and not first.success[2]
+        else:  # the others need 10 steps in a row: the counter runs while the cube is in place
+            assert runs[1][0][1][0] == 1 and runs[1][0][1][2] == 0
     else:
         assert first.reward[0] > first.reward[2] + 1.0, "the open drawer earns the open terms"
+        if name == "pixmc/KukaCabinet":  # open for 10 steps in a row
+            assert runs[1][-1][0].success[0] and not runs[1][-1][0].success[2]
     generic.close()
     vec.close()

@@ -263,6 +263,17 @@ def test_runs_saved_before_a_config_key_existed_still_match_the_sweep(tmp_path):
     other = load_spec(write(tmp_path, TINY.format(explore="none", steps=96), "other.yaml"))
     with pytest.raises(ConfigError, match="holds a run of another config"):
         backends.run_state(expand(other, root.resolve())[0])
+    # a key whose old behaviour differs from today's default: that run did compute something else
+    d = Path(runs[1].config.run_dir)
+    saved = json.loads((d / "config.json").read_text())
+    del saved["ppo"]["feature_norm"]  # older runs: "none"; today: "standardize"
+    (d / "config.json").write_text(json.dumps(saved))
+    with pytest.raises(ConfigError, match="holds a run of another config"):
+        backends.run_state(runs[1])
+    saved["ppo"] = None  # damaged: a clear error, not a traceback
+    (d / "config.json").write_text(json.dumps(saved))
+    with pytest.raises(ConfigError, match="saved config cannot be read"):
+        backends.run_state(runs[1])
 
 
 class _Ref:

@@ -119,7 +119,7 @@ def find_runs(paths: list[str | Path], finished_only: bool = False) -> list[Run]
     if finished_only:
         runs = [r for r in runs if r.finished]
         if not runs:
-            raise ConfigError(f"none of the {len(found)} runs under {', '.join(map(str, paths))} has finished "
+            raise ConfigError(f"none of the {len(set(found))} runs under {', '.join(map(str, paths))} has finished "
                               "(summary.json at its step budget) yet; leave out --finished to see them as they run")
     return runs
 

@@ -68,7 +68,7 @@ def saved_config_hash(saved: dict[str, Any]) -> str:
     does not turn every finished run into "a run of another config"."""
     try:
         return config_hash(from_dict(RunConfig, upgrade_config(saved)))
-    except (ValueError, TypeError, ConfigError):
+    except (ValueError, TypeError, AttributeError, KeyError, ConfigError):  # a section not a dict, ...
         return "unreadable"
 
 
@@ -77,6 +77,8 @@ def run_state(run: PlannedRun) -> RunState:
     d = Path(run.config.run_dir)
     want = run.config_hash
     held = read_sweep_file(d)
+    if held is not None and not isinstance(held, dict):
+        held = {}
     saved = held.get("config") if held is not None else None
     if saved is None and held is None and (d / "config.json").exists():
         try:
@@ -85,10 +87,14 @@ def run_state(run: PlannedRun) -> RunState:
             saved = "unreadable"
     if isinstance(saved, dict):
         have = saved_config_hash(saved)
-    elif saved == "unreadable":
+    elif saved is not None:
         have = "unreadable"
     else:
         have = held.get("config_hash") if held is not None else want
+    if have == "unreadable":
+        raise ConfigError(f"{d} holds a run whose saved config cannot be read (sweep.json / config.json "
+                          "damaged or not a mimex config): move that directory away to rerun it, or use "
+                          "another --root")
     if have != want:
         raise ConfigError(f"{d} holds a run of another config (hash {have}, this sweep's is {want}): "
                           "the spec or the code's defaults changed since it ran. Use another --root, "
