@@ -15,6 +15,7 @@ from mimex.errors import ConfigError
 from mimex.run.logger import read_metrics
 from mimex.run.train import train
 
+
 @pytest.fixture(autouse=True)
 def _restore_distribution_checks():
     """torch.compile's first use turns off torch.distributions argument checks for the whole
