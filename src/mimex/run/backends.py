@@ -62,10 +62,13 @@ def _last_step(run_dir: Path) -> int:
     return 0
 
 
-def saved_config_hash(saved: dict[str, Any]) -> str:
+def saved_config_hash(saved: Any) -> str:
     """The config hash of a saved config as today's code reads it: keys added since it was
     written take the values that behave as it ran (``upgrade_config``), so adding a config key
-    does not turn every finished run into "a run of another config"."""
+    does not turn every finished run into "a run of another config". ``"unreadable"`` for
+    anything that is not a readable mimex config."""
+    if not isinstance(saved, dict):
+        return "unreadable"
     try:
         return config_hash(from_dict(RunConfig, upgrade_config(saved)))
     except (ValueError, TypeError, AttributeError, KeyError, ConfigError):  # a section not a dict, ...
@@ -77,20 +80,16 @@ def run_state(run: PlannedRun) -> RunState:
     d = Path(run.config.run_dir)
     want = run.config_hash
     held = read_sweep_file(d)
-    if held is not None and not isinstance(held, dict):
-        held = {}
-    saved = held.get("config") if held is not None else None
-    if saved is None and held is None and (d / "config.json").exists():
+    if held is not None:  # the sweep's own record: its config, or (older sweeps) only its hash
+        saved = held.get("config") if isinstance(held, dict) else "unreadable"
+        have = held.get("config_hash") if saved is None else saved_config_hash(saved)
+    elif (d / "config.json").exists():  # a run made by `mimex train`
         try:
-            saved = json.loads((d / "config.json").read_text(encoding="utf-8"))
+            have = saved_config_hash(json.loads((d / "config.json").read_text(encoding="utf-8")))
         except (OSError, ValueError):
-            saved = "unreadable"
-    if isinstance(saved, dict):
-        have = saved_config_hash(saved)
-    elif saved is not None:
-        have = "unreadable"
+            have = "unreadable"
     else:
-        have = held.get("config_hash") if held is not None else want
+        have = want
     if have == "unreadable":
         raise ConfigError(f"{d} holds a run whose saved config cannot be read (sweep.json / config.json "
                           "damaged or not a mimex config): move that directory away to rerun it, or use "
