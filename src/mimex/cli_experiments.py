@@ -75,9 +75,9 @@ def cmd_sweep(a: argparse.Namespace) -> int:
             failed = run_ray(todo, a.address or os.environ.get("RAY_ADDRESS"), a.max_retries, log)
         else:
             failed = run_local(todo, max(a.workers, 1), log)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         print("sweep interrupted; run the same command to resume", file=sys.stderr)
-        return 130
+        return 128 + getattr(exc, "signum", 2)  # 130 for Ctrl-C, 143 for SIGTERM
     top = Path(runs[0].config.run_dir).parents[2] if runs else root
     if failed:
         print(f"sweep: {failed} run(s) failed (see sweep.log in their directories); run the same "

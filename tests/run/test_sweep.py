@@ -230,6 +230,65 @@ def test_local_sweep_skips_finished_and_resumes_interrupted(tmp_path, capsys):
     assert "2 finished (skipped), 0 to resume, 0 new" in out and "start" not in out
 
 
+def test_a_second_sigterm_does_not_cancel_the_checkpoint_but_a_second_ctrl_c_does():
+    """A scheduler that signals every process of a job and the sweep forwarding its own
+    SIGTERM reach a worker twice: it must still stop at the iteration's end and checkpoint."""
+    from mimex.run.train import _StopFlag
+
+    with _StopFlag() as stop:
+        os.kill(os.getpid(), signal.SIGTERM)  # the handler runs before os.kill returns here
+        os.kill(os.getpid(), signal.SIGTERM)
+        assert stop.signal == signal.SIGTERM
+    with pytest.raises(KeyboardInterrupt, match="received twice"), _StopFlag() as stop:
+        os.kill(os.getpid(), signal.SIGINT)
+        assert stop.signal == signal.SIGINT
+        os.kill(os.getpid(), signal.SIGINT)
+
+
+def _worker_pids(root):
+    """Pids of live ``mimex.run.worker`` processes whose run directory is under ``root``."""
+    pids = []
+    for proc in Path("/proc").iterdir():
+        try:
+            cmd = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"mimex.run.worker" in cmd and any(str(root).encode() in part for part in cmd):
+            pids.append(int(proc.name))
+    return pids
+
+
+@pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="finds the workers through /proc")
+def test_sigterm_to_the_sweep_stops_its_workers_with_checkpoints(tmp_path):
+    """`kill SWEEP_PID` (or a scheduler's SIGTERM) must not orphan the local workers, which run
+    in their own sessions: the sweep forwards it, each worker checkpoints, the sweep exits 143
+    and the same command resumes every run."""
+    import subprocess
+
+    spec_path = write(tmp_path, TINY.format(explore="none", steps=1_000_000))
+    root = (tmp_path / "runs").resolve()
+    sweep = subprocess.Popen([sys.executable, "-c", "import sys; from mimex.cli import main; sys.exit(main())",
+                              "sweep", spec_path, "--root", str(root), "--workers", "2"],
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    runs = expand(load_spec(spec_path), root, {"threads": 1, "progress": False})
+    try:
+        assert _wait_for(lambda: all(_rows(r.config.run_dir) >= 2 for r in runs), 120)
+        assert len(_worker_pids(root)) == 2
+        sweep.send_signal(signal.SIGTERM)
+        out, _ = sweep.communicate(timeout=120)
+    finally:
+        if sweep.poll() is None:
+            sweep.kill()
+        for pid in _worker_pids(root):  # only reached when the test fails: leave nothing behind
+            os.kill(pid, signal.SIGKILL)
+    assert sweep.returncode == 128 + signal.SIGTERM, out
+    assert "interrupted (SIGTERM): stopping 2 worker(s)" in out
+    assert _worker_pids(root) == []
+    for run in runs:
+        state = backends.run_state(run)
+        assert state.state == "resume" and 0 < state.step < state.total, (run.name, state)
+
+
 def test_a_directory_of_another_config_stops_the_sweep(tmp_path, capsys):
     spec_path = write(tmp_path, TINY.format(explore="none", steps=64))
     root = tmp_path / "runs"

@@ -15,6 +15,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,6 +29,17 @@ from mimex.run.sweep import PlannedRun, Spec, config_hash
 from mimex.run.worker import project_version, read_sweep_file, run_one, write_sweep_file
 
 Log = Callable[[str], None]
+# Signals that stop a local sweep as Ctrl-C does (each worker gets one SIGTERM, checkpoints
+# and exits): a scheduler's or `kill`'s SIGTERM, and SIGHUP from a closed terminal.
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+class SweepStopped(KeyboardInterrupt):
+    """A local sweep stopped by ``signum`` (SIGINT: Ctrl-C); its workers were stopped too."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
 
 
 @dataclass
@@ -175,17 +187,27 @@ def plan_text(spec: Spec, states: list[RunState], workers: int) -> str:
 def run_local(todo: list[tuple[PlannedRun, dict[str, Any]]], workers: int, log: Log = print,
               report_every: float = 60.0, poll: float = 0.3) -> int:
     """Train the runs in up to ``workers`` processes (``python -m mimex.run.worker DIR``, output
-    in ``DIR/sweep.log``). Returns the number of failed runs. Ctrl-C stops the workers
-    with one SIGTERM each (they checkpoint); rerunning the sweep resumes them."""
+    in ``DIR/sweep.log``). Returns the number of failed runs. Ctrl-C, SIGTERM or SIGHUP
+    stops the workers with one SIGTERM each (they checkpoint) and raises ``KeyboardInterrupt``
+    (``SweepStopped`` for the two signals); rerunning the sweep resumes them."""
     queue = list(todo)
     running: dict[subprocess.Popen, tuple[PlannedRun, float, Any]] = {}
     done = failed = 0
     n = len(queue)
     last_report = time.time()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    # The workers run in their own sessions (a terminal's Ctrl-C reaches only this process),
+    # so every way this process is stopped must pass the stop on to them. The handler only
+    # records the signal and the loop acts on it between steps: no worker starts untracked.
+    stop: list[int] = []
+    on_main = threading.current_thread() is threading.main_thread()
+    previous = ({sig: signal.signal(sig, lambda signum, _frame: stop.append(signum)) for sig in STOP_SIGNALS}
+                if on_main else {})
     try:
         while queue or running:
-            while queue and len(running) < workers:
+            if stop:
+                raise SweepStopped(stop[0])
+            while queue and len(running) < workers and not stop:
                 run, _ = queue.pop(0)
                 d = Path(run.config.run_dir)
                 logf = open(d / "sweep.log", "a", encoding="utf-8")
@@ -212,15 +234,21 @@ def run_local(todo: list[tuple[PlannedRun, dict[str, Any]]], workers: int, log: 
                 for run, _, _ in running.values():
                     step = _last_step(Path(run.config.run_dir))
                     log(f"  running {run.name}: step {step}/{total_steps(run.config)}")
-    except KeyboardInterrupt:
-        log(f"interrupted: stopping {len(running)} worker(s) (each saves a checkpoint); run the same "
-            "command again to resume")
+    except KeyboardInterrupt as exc:
+        for sig in previous:  # a second SIGTERM while the workers checkpoint changes nothing
+            signal.signal(sig, signal.SIG_IGN)
+        why = signal.Signals(exc.signum).name if isinstance(exc, SweepStopped) else "Ctrl-C"
+        log(f"interrupted ({why}): stopping {len(running)} worker(s) (each saves a checkpoint); run "
+            "the same command again to resume")
         for proc in running:
             proc.send_signal(signal.SIGTERM)
         for proc, (_, _, logf) in running.items():
             proc.wait()
             logf.close()
         raise
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     return failed
 
 

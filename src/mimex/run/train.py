@@ -102,7 +102,7 @@ def peak_memory_mib(device: torch.device) -> dict[str, float]:
 
 
 class _StopFlag:
-    """Turns SIGTERM/SIGINT into a flag checked between iterations."""
+    """Turns SIGTERM/SIGINT into a flag checked between iterations; a second SIGINT stops at once."""
 
     def __init__(self) -> None:
         self.signal: int | None = None
@@ -114,11 +114,16 @@ class _StopFlag:
         return self
 
     def _handle(self, signum: int, frame: Any) -> None:
-        if self.signal is not None:  # a second signal: stop now, without a final checkpoint
-            raise KeyboardInterrupt(f"signal {signum} received twice")
+        if self.signal is not None:
+            # Ctrl-C twice: stop now, without a final checkpoint. A repeated SIGTERM does not:
+            # a scheduler that signals every process of a job and a sweep that forwards its own
+            # SIGTERM both reach a sweep's worker, which must still save its checkpoint.
+            if signum == signal.SIGINT:
+                raise KeyboardInterrupt(f"signal {signum} received twice")
+            return
         self.signal = signum
         print(f"\nsignal {signum}: stopping after this iteration and saving a checkpoint "
-              "(send it again to stop at once)", flush=True)
+              "(Ctrl-C again stops at once, without it)", flush=True)
 
     def __exit__(self, *exc: Any) -> None:
         for s, h in self._old.items():
