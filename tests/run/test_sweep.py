@@ -126,7 +126,11 @@ def test_study_presets_expand_at_both_sizes():
         assert len(expand(load_spec(f"{name}@cpu"), "R")) == cpu, name
     cpu = {r.name: r.config for r in expand(load_spec("fig3-pixmc", "cpu"), "R")}
     reach = cpu["fig3-pixmc-cpu/pixmc-KukaReach/mimex/seed4"]
-    assert (reach.env.obs, reach.steps, reach.ppo.lr, reach.env.reward) == ("state", 1000 * 16384, 1.5e-3, "sparse")
+    # the paper's inputs at both sizes: from the state vector MIMEx's bonus collapses (studies.py)
+    assert (reach.env.obs, reach.steps, reach.ppo.lr, reach.env.reward) == ("pixels+state", 1000 * 16384, 1.5e-3, "sparse")
+    assert all(c.env.obs == "pixels+state" and c.explore.input == "auto"
+               for study in ("fig2", "fig4", "fig5", "fig7") for c in
+               (r.config for r in expand(load_spec(f"{study}@cpu"), "R")))
     assert cpu["fig3-pixmc-cpu/pixmc-FrankaReach/icm/seed0"].steps == 500 * 16384
     assert cpu["fig3-pixmc-cpu/pixmc-KukaMove/rnd/seed0"].steps == 64 * 16384
     paper = {r.name: r.config for r in expand(load_spec("fig4"), "R")}
@@ -138,6 +142,18 @@ def test_study_presets_expand_at_both_sizes():
     fig2 = {r.method: r.config for r in expand(load_spec("fig2"), "R")}
     assert (fig2["dense-none"].env.reward, fig2["dense-none"].steps) == ("dense", 2000 * 16384)
     assert (fig2["sparser-mimex"].env.reward, fig2["sparser-mimex"].explore.name) == ("sparser", "mimex")
+
+
+def test_the_spec_files_in_docs_expand():
+    """The spec files the docs point to (e.g. the former state-vector fig7@cpu) stay valid."""
+    paths = sorted((Path(__file__).parents[2] / "docs" / "specs").glob("*.yaml"))
+    assert paths
+    for path in paths:
+        runs = expand(load_spec(str(path)), "R")
+        assert runs and all(r.name.startswith(path.stem + "/") for r in runs), path.name
+    state = {r.name: r.config for r in expand(load_spec(str(paths[0].with_name("fig7-cpu-state.yaml"))), "R")}
+    uniform = state["fig7-cpu-state/pixmc-KukaReach/l5-uniform-0.7/seed4"]
+    assert (uniform.env.obs, uniform.explore.mimex.mask, uniform.steps) == ("state", "uniform", 64 * 16384)
 
 
 def test_fig3_dmc_waits_for_drqv2():

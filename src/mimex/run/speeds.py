@@ -48,12 +48,21 @@ SPEEDS: tuple[Speed, ...] = (
     Speed("pixmc/Franka*", "state", "mimex", 1273.0, "FrankaPick measured, used for Cabinet/Move"),
     Speed("pixmc/Kuka*", "state", "none", 1844.0, "KukaPick measured, used for Cabinet/Move"),
     Speed("pixmc/Kuka*", "state", "mimex", 1036.0, "KukaPick measured, used for Cabinet/Move"),
-    Speed("pixmc/Franka*", "pixels*", "none", 790.0, "FrankaReach pixels+state (64x64), 512 envs measured"),
-    Speed("pixmc/Franka*", "pixels*", "mimex", 477.0, "FrankaReach pixels+state (64x64), 32 envs measured"),
-    Speed("pixmc/Kuka*", "pixels*", "none", 489.0, "KukaReach pixels+state (64x64), 32 envs measured"),
-    Speed("pixmc/Kuka*", "pixels*", "mimex", 445.0, "KukaReach pixels+state (64x64), 512 envs measured"),
-    Speed("pixmc/Franka*", "pixels*", "*", 743.0, "icm/rnd with pixels: none x 0.94 (docs/benchmarks.md ratio)"),
-    Speed("pixmc/Kuka*", "pixels*", "*", 460.0, "icm/rnd with pixels: none x 0.94 (docs/benchmarks.md ratio)"),
+    # pixels+state rows: 2026-11-26 16:15-16:21 UTC, 512 envs, 1 thread, beside one other
+    # 1-thread training run (as with --workers 2): Reach and Pick measured, Pick used for
+    # Cabinet and Move
+    Speed("pixmc/FrankaReach", "pixels*", "none", 1712.0),
+    Speed("pixmc/FrankaReach", "pixels*", "mimex", 1175.0),
+    Speed("pixmc/KukaReach", "pixels*", "none", 1279.0),
+    Speed("pixmc/KukaReach", "pixels*", "mimex", 951.0),
+    Speed("pixmc/Franka*", "pixels*", "none", 1652.0, "FrankaPick measured, used for Cabinet/Move"),
+    Speed("pixmc/Franka*", "pixels*", "mimex", 1208.0, "FrankaPick measured, used for Cabinet/Move"),
+    Speed("pixmc/Kuka*", "pixels*", "none", 1242.0, "KukaPick measured, used for Cabinet/Move"),
+    Speed("pixmc/Kuka*", "pixels*", "mimex", 976.0, "KukaPick measured, used for Cabinet/Move"),
+    Speed("pixmc/FrankaReach", "pixels*", "*", 1609.0, "icm/rnd with pixels: none x 0.94 (docs/benchmarks.md ratio)"),
+    Speed("pixmc/KukaReach", "pixels*", "*", 1202.0, "icm/rnd with pixels: none x 0.94 (docs/benchmarks.md ratio)"),
+    Speed("pixmc/Franka*", "pixels*", "*", 1553.0, "icm/rnd with pixels: none x 0.94 (docs/benchmarks.md ratio)"),
+    Speed("pixmc/Kuka*", "pixels*", "*", 1167.0, "icm/rnd with pixels: none x 0.94 (docs/benchmarks.md ratio)"),
     Speed("atari/*", "*", "none", 61.0, "atari preset, PrivateEye, measured"),
     Speed("atari/*", "*", "mimex", 51.0, "atari preset, PrivateEye, measured"),
     Speed("atari/*", "*", "*", 56.0, "icm/rnd: between none and mimex, not measured"),
@@ -75,8 +84,11 @@ EXPLORER_FACTOR = {"none": 1.0, "icm": 0.611, "rnd": 0.654, "mimex": 0.447}
 # MIMEx with K maskings (one batched pass over K x the sequences) multiplies the bonus's
 # time per step (MIMEx's time minus no bonus's): nm5 measured on FrankaReach (state) at
 # 393 steps/s against 2064 for nm1 and 4618 without a bonus: (1/393 - 1/4618) /
-# (1/2064 - 1/4618) = 8.7.
+# (1/2064 - 1/4618) = 8.7. From pixels the bonus is a smaller share of a step: KukaReach,
+# a4@cpu (docs/results.md), 5.41 h / 10M for nm5, 2.63 nm1, 1.93 none: (5.41 - 1.93) /
+# (2.63 - 1.93) = 5.0.
 N_MASKS_OVERHEAD = {1: 1.0, 5: 8.7}
+N_MASKS_OVERHEAD_PIXELS = {1: 1.0, 5: 5.0}
 FALLBACK = Speed("*", "*", "*", 1000.0, "no measurement for this suite: a guess")
 
 
@@ -97,7 +109,8 @@ def speed_for(env: str, obs: str | None, explore: str, n_masks: int = 1) -> Spee
                   f"{base.how}; x{factor} for {explore} (FrankaReach ratio)")
     if explore == "mimex" and n_masks > 1:
         none = next((b for b in SPEEDS if _match(b, env, kind, "none")), FALLBACK)
-        k = N_MASKS_OVERHEAD.get(n_masks, N_MASKS_OVERHEAD[5] * n_masks / 5)
+        table = N_MASKS_OVERHEAD_PIXELS if kind.startswith("pixels") else N_MASKS_OVERHEAD
+        k = table.get(n_masks, table[5] * n_masks / 5)
         extra = max(1 / s.steps_per_s - 1 / none.steps_per_s, 0.0)
         rate = 1 / (1 / none.steps_per_s + k * extra)
         return Speed(s.env, s.obs, s.explore, rate, f"{s.how}; nm{n_masks}: bonus time x{k:g}")
@@ -139,10 +152,8 @@ CASES: list[tuple[str, dict[str, Any]]] = [
                        "explore.name": e}) for e in ("icm", "rnd")],
     ("pixmc-paper", {"env.name": "pixmc/FrankaReach", "env.obs": "state", "explore.input": "auto",
                      "explore.name": "mimex", "explore.mimex.n_masks": 5}),
-    *[("pixmc-paper", {"env.name": f"pixmc/{t}", "explore.name": e, "env.num_envs": 32})
-      for t in ("FrankaReach", "KukaReach") for e in ("none", "mimex")],
-    ("pixmc-paper", {"env.name": "pixmc/FrankaReach", "explore.name": "none"}),
-    ("pixmc-paper", {"env.name": "pixmc/KukaReach", "explore.name": "mimex"}),
+    *[("pixmc-paper", {"env.name": f"pixmc/{t}", "explore.name": e})
+      for t in ("KukaReach", "KukaPick", "FrankaPick", "FrankaReach") for e in ("none", "mimex")],
     *[("atari", {"explore.name": e}) for e in ("none", "mimex")],
     *[("demo", {"explore.name": e}) for e in ("none", "mimex")],
     ("dmc", {"explore.name": "none", "drqv2.replay_capacity": 20_000, "drqv2.eval_every": 10**9,
