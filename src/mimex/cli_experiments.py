@@ -28,6 +28,9 @@ def add_parsers(sub: Any) -> None:
     s.add_argument("--root", default="runs", help="folder of the run directories (default runs)")
     s.add_argument("--threads", type=int, default=1, help="torch threads per run (default 1)")
     s.add_argument("--max-retries", type=int, default=3, help="ray backend: retries of a run whose worker dies")
+    s.add_argument("--only", action="append", default=[], metavar="FIELD=VALUES",
+                   help="run a slice of the sweep: env=pixmc/KukaReach, method=none,mimex (globs "
+                        "allowed), seed=0-1; repeatable, every filter must hold")
     for name, what in (("plot", "mean curves with 95%% bootstrap bands, IQM and probability of improvement"),
                        ("report", "a markdown table per environment: final value, AUC, seeds, hours, memory")):
         p = sub.add_parser(name, help=what)
@@ -53,11 +56,15 @@ def add_parsers(sub: Any) -> None:
 
 def cmd_sweep(a: argparse.Namespace) -> int:
     from mimex.run.backends import plan_text, prepare, run_local, run_ray, run_state
-    from mimex.run.sweep import expand, load_spec
+    from mimex.run.sweep import expand, load_spec, select_runs
 
     spec = load_spec(a.spec, a.size)
     root = Path(a.root).resolve()
     runs = expand(spec, root, {"threads": a.threads, "progress": False})
+    if a.only:
+        selected = select_runs(runs, a.only)
+        print(f"--only {' '.join(a.only)}: {len(selected)} of the sweep's {len(runs)} runs", flush=True)
+        runs = selected
     states = [run_state(r) for r in runs]
     if a.dry_run:
         print(plan_text(spec, states, a.workers if a.backend == "local" else len(states)))

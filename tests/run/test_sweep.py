@@ -3,6 +3,7 @@ skipping finished and resuming interrupted runs, the local and the Ray backends.
 
 import json
 import os
+import re
 import signal
 import sys
 import threading
@@ -16,7 +17,7 @@ from mimex.config.schema import to_dict
 from mimex.errors import ConfigError
 from mimex.run import backends
 from mimex.run.logger import read_metrics
-from mimex.run.sweep import expand, load_spec
+from mimex.run.sweep import expand, load_spec, select_runs
 from mimex.run.worker import run_one
 from mimex.studies import STUDIES, drqv2_available
 
@@ -154,6 +155,34 @@ def test_the_spec_files_in_docs_expand():
     state = {r.name: r.config for r in expand(load_spec(str(paths[0].with_name("fig7-cpu-state.yaml"))), "R")}
     uniform = state["fig7-cpu-state/pixmc-KukaReach/l5-uniform-0.7/seed4"]
     assert (uniform.env.obs, uniform.explore.mimex.mask, uniform.steps) == ("state", "uniform", 64 * 16384)
+
+
+def test_only_selects_a_slice_in_sweep_order_and_refuses_typos():
+    runs = expand(load_spec("fig3-pixmc@cpu"), "R")
+    pick = select_runs(runs, ["env=pixmc/*Reach", "method=none,mimex", "seed=0-1"])
+    assert [r.name for r in pick] == [f"fig3-pixmc-cpu/pixmc-{t}/{m}/seed{s}" for s in (0, 1)
+                                      for t in ("FrankaReach", "KukaReach") for m in ("none", "mimex")]
+    assert [r.seed for r in select_runs(runs, ["seed=4,2"])] == [2] * 32 + [4] * 32
+    assert select_runs(runs, []) == runs
+    fig7 = expand(load_spec("fig7@cpu"), "R")
+    assert {r.method for r in select_runs(fig7, ["method=l5-*"])} == {"l5-uniform-0.7", "l5-fixed-0.7", "l5-fixed-0.5"}
+    for only, msg in [(["env=pixmc/KukaRech"], "no run has env pixmc/KukaRech; this sweep's envs: pixmc/FrankaCabinet"),
+                      (["seed=9"], "no run has seed 9; this sweep's seeds: 0, 1, 2, 3, 4"),
+                      (["seed=a"], "seeds are numbers or ranges"),
+                      (["envs=pixmc/KukaReach"], "expected FIELD=VALUES with FIELD one of env, method, seed"),
+                      (["method="], "expected FIELD=VALUES")]:
+        with pytest.raises(ConfigError, match=re.escape(msg)):
+            select_runs(runs, only)
+
+
+def test_dry_run_with_only_lists_the_slice(tmp_path, capsys):
+    assert main(["sweep", "fig7@cpu", "--dry-run", "--root", str(tmp_path), "--only", "method=l2-*",
+                 "--only", "seed=0-1"]) == 0
+    out = capsys.readouterr().out
+    assert "--only method=l2-* seed=0-1: 2 of the sweep's 20 runs" in out
+    assert "total: 2 runs (0 done, 0 to resume, 2 new)" in out and "l5-" not in out
+    assert main(["sweep", "fig7@cpu", "--dry-run", "--root", str(tmp_path), "--only", "seed=5"]) == 2
+    assert "no run has seed 5" in capsys.readouterr().err
 
 
 def test_fig3_dmc_waits_for_drqv2():

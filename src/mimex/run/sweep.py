@@ -21,6 +21,7 @@ task name with ``/`` as ``-`` and ``<method>`` joins the non-env axes' values
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import itertools
 import json
@@ -264,6 +265,51 @@ def expand(spec: Spec, root: str | Path, defaults: dict[str, Any] | None = None)
     if dupes:
         raise ConfigError(f"{spec.source}: two runs would share the directory {dupes[0]}: give the "
                           "named override sets distinct names")
+    return runs
+
+
+ONLY_FIELDS = ("env", "method", "seed")
+
+
+def _seed_values(text: str, where: str) -> set[int]:
+    seeds: set[int] = set()
+    for part in text.split(","):
+        lo, _, hi = part.strip().partition("-")
+        try:
+            seeds.update(range(int(lo), int(hi or lo) + 1))
+        except ValueError:
+            raise ConfigError(f"{where}: seeds are numbers or ranges, e.g. seed=0,2 or seed=0-2; got "
+                              f"{part.strip()!r}") from None
+    return seeds
+
+
+def select_runs(runs: list[PlannedRun], only: list[str]) -> list[PlannedRun]:
+    """The runs passing every ``FIELD=V1,V2`` filter in ``only`` (``mimex sweep --only``), in
+    their sweep order. FIELD is ``env`` (``pixmc/KukaReach``, globs such as ``pixmc/*Reach``),
+    ``method`` (the run's method directory: ``mimex``, ``l5-fixed-0.7``, globs) or ``seed``
+    (``0,2`` or ``0-2``). A value that matches no run is an error that lists the valid ones:
+    a typo must not quietly run nothing."""
+    for item in only:
+        where = f"--only {item}"
+        field, eq, values = item.partition("=")
+        field = field.strip()
+        if not eq or field not in ONLY_FIELDS or not values.strip():
+            raise ConfigError(f"{where}: expected FIELD=VALUES with FIELD one of {', '.join(ONLY_FIELDS)}, "
+                              "e.g. --only env=pixmc/KukaReach --only method=none,mimex --only seed=0-1")
+        if field == "seed":
+            wanted = _seed_values(values, where)
+            keep = [r for r in runs if r.seed in wanted]
+            missing = sorted(wanted - {r.seed for r in runs})
+            have = sorted({r.seed for r in runs})
+        else:
+            pats = [v.strip() for v in values.split(",") if v.strip()]
+            keep = [r for r in runs if any(fnmatch.fnmatchcase(getattr(r, field), pat) for pat in pats)]
+            have = sorted({getattr(r, field) for r in runs})
+            missing = [pat for pat in pats if not any(fnmatch.fnmatchcase(h, pat) for h in have)]
+        if missing:
+            raise ConfigError(f"{where}: no run has {field} {', '.join(map(str, missing))}; this sweep's "
+                              f"{field}s: {', '.join(map(str, have))}")
+        runs = keep
     return runs
 
 
