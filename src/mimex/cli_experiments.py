@@ -83,14 +83,18 @@ def cmd_sweep(a: argparse.Namespace) -> int:
         else:
             failed = run_local(todo, max(a.workers, 1), log)
     except KeyboardInterrupt as exc:
-        print("sweep interrupted; run the same command to resume", file=sys.stderr)
+        try:
+            print("sweep interrupted; run the same command to resume", file=sys.stderr)
+        except OSError:  # the terminal is gone (SIGHUP)
+            pass
         return 128 + getattr(exc, "signum", 2)  # 130 for Ctrl-C, 143 for SIGTERM
     top = Path(runs[0].config.run_dir).parents[2] if runs else root
     if failed:
         print(f"sweep: {failed} run(s) failed (see sweep.log in their directories); run the same "
               "command again to retry them", file=sys.stderr)
         return 1
-    print(f"sweep: all {len(states)} runs finished. Next: mimex report {top}  /  mimex plot {top}")
+    which = f"{len(states)} selected runs" if a.only else f"{len(states)} runs"
+    print(f"sweep: all {which} finished. Next: mimex report {top}  /  mimex plot {top}")
     return 0
 
 

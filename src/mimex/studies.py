@@ -10,7 +10,8 @@
   studies: 1,048,576 steps per run. ``fig3-dmc``: the ``dmc-cpu`` preset (a cheaper DrQ-v2).
   ``a5``: a smoke run.
 
-Why not the state vector, which steps 4-5x faster: from it MIMEx's bonus collapses within
+Why not the state vector, which steps 1.3-2.7x faster (run/speeds.py): from it MIMEx's bonus
+collapses within
 1M steps (raw masked-prediction loss 1.37 -> 0.09 on KukaReach, against 1.21 -> 0.83 from
 image features on FrankaReach) and sparse FrankaReach with MIMEx reached 5% success at the
 full budget, against 80% from pixels (docs/results.md). A study from state would test
@@ -34,7 +35,7 @@ CPU_STEPS = 64 * 16_384  # 64 PPO iterations of the paper's 512 x 32 rollout
 # cpu size of the PixMC ablations: the paper's setting (pixels+state) at 1M steps, 5 seeds.
 PIXMC_CPU = {"set": {"steps": CPU_STEPS}, "seeds": 5,
              "notes": "cpu: the paper's setting (pixels+state) at 64 iterations (1,048,576 steps) per "
-                      "run, 6% of KukaReach's and 3% of KukaPick's budget: too early for success on "
+                      "run, 6% of KukaReach's and 2% of KukaPick's budget: too early for success on "
                       "these tasks here (on FrankaReach from pixels success stayed under 5% for 2M "
                       "steps in every run); compare episode length, contact-ended share and bonus "
                       "(`mimex report --metric ...`)"}

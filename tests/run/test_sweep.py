@@ -169,6 +169,10 @@ def test_only_selects_a_slice_in_sweep_order_and_refuses_typos():
     for only, msg in [(["env=pixmc/KukaRech"], "no run has env pixmc/KukaRech; this sweep's envs: pixmc/FrankaCabinet"),
                       (["seed=9"], "no run has seed 9; this sweep's seeds: 0, 1, 2, 3, 4"),
                       (["seed=a"], "seeds are numbers or ranges"),
+                      (["seed=2-1"], "got '2-1'"), (["seed=0-"], "got '0-'"), (["seed=-1"], "got '-1'"),
+                      (["seed=0-4000000000000,9"], "no run has seed 9"),
+                      (["env=pixmc/KukaReach", "env=pixmc/FrankaReach"], "no run passes all of these filters"),
+                      (["env=pixmc/KukaReach", "env=pixmc/Frank"], "this sweep's envs: pixmc/FrankaCabinet"),
                       (["envs=pixmc/KukaReach"], "expected FIELD=VALUES with FIELD one of env, method, seed"),
                       (["method="], "expected FIELD=VALUES")]:
         with pytest.raises(ConfigError, match=re.escape(msg)):
@@ -304,34 +308,49 @@ def _worker_pids(root):
 
 
 @pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="finds the workers through /proc")
-def test_sigterm_to_the_sweep_stops_its_workers_with_checkpoints(tmp_path):
-    """`kill SWEEP_PID` (or a scheduler's SIGTERM) must not orphan the local workers, which run
-    in their own sessions: the sweep forwards it, each worker checkpoints, the sweep exits 143
-    and the same command resumes every run."""
+@pytest.mark.parametrize("how", ["SIGTERM", "SIGHUP", "SIGINT, stdout gone", "SIGHUP under nohup"])
+def test_stopping_the_sweep_stops_its_workers_with_checkpoints(tmp_path, how):
+    """`kill SWEEP_PID`, a scheduler's SIGTERM, a closed terminal (SIGHUP, after which stdout
+    fails) or Ctrl-C must not orphan the local workers, which run in their own sessions: the
+    sweep forwards a SIGTERM, each worker checkpoints, the sweep exits 128 + the signal and
+    the same command resumes every run. Under `nohup` (SIGHUP ignored) a hangup changes nothing."""
     import subprocess
 
+    sig = getattr(signal, how.split(",")[0].split()[0])
     spec_path = write(tmp_path, TINY.format(explore="none", steps=1_000_000))
     root = (tmp_path / "runs").resolve()
-    sweep = subprocess.Popen([sys.executable, "-c", "import sys; from mimex.cli import main; sys.exit(main())",
+    code = "import signal, sys; from mimex.cli import main; "
+    if "nohup" in how:
+        code += "signal.signal(signal.SIGHUP, signal.SIG_IGN); "
+    sweep = subprocess.Popen([sys.executable, "-c", code + "sys.exit(main())",
                               "sweep", spec_path, "--root", str(root), "--workers", "2"],
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     runs = expand(load_spec(spec_path), root, {"threads": 1, "progress": False})
     try:
         assert _wait_for(lambda: all(_rows(r.config.run_dir) >= 2 for r in runs), 120)
         assert len(_worker_pids(root)) == 2
-        sweep.send_signal(signal.SIGTERM)
-        out, _ = sweep.communicate(timeout=120)
+        if "nohup" in how:
+            sweep.send_signal(signal.SIGHUP)
+            time.sleep(1.0)
+            assert sweep.poll() is None and len(_worker_pids(root)) == 2
+            sig = signal.SIGTERM
+        if "stdout gone" in how:
+            sweep.stdout.close()
+        sweep.send_signal(sig)
+        out = "" if "stdout gone" in how else sweep.communicate(timeout=120)[0]
+        sweep.wait(timeout=120)
     finally:
         if sweep.poll() is None:
             sweep.kill()
         for pid in _worker_pids(root):  # only reached when the test fails: leave nothing behind
             os.kill(pid, signal.SIGKILL)
-    assert sweep.returncode == 128 + signal.SIGTERM, out
-    assert "interrupted (SIGTERM): stopping 2 worker(s)" in out
     assert _worker_pids(root) == []
     for run in runs:
         state = backends.run_state(run)
         assert state.state == "resume" and 0 < state.step < state.total, (run.name, state)
+    if "stdout gone" not in how:  # (with stdout gone Python may exit 120: it cannot flush it)
+        assert sweep.returncode == 128 + sig, out
+        assert f"interrupted ({signal.Signals(sig).name}): stopping 2 worker(s)" in out
 
 
 def test_a_directory_of_another_config_stops_the_sweep(tmp_path, capsys):

@@ -29,13 +29,14 @@ from mimex.run.sweep import PlannedRun, Spec, config_hash
 from mimex.run.worker import project_version, read_sweep_file, run_one, write_sweep_file
 
 Log = Callable[[str], None]
-# Signals that stop a local sweep as Ctrl-C does (each worker gets one SIGTERM, checkpoints
-# and exits): a scheduler's or `kill`'s SIGTERM, and SIGHUP from a closed terminal.
-STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+# Signals that stop a local sweep (each worker gets one SIGTERM, checkpoints and exits):
+# Ctrl-C, a scheduler's or `kill`'s SIGTERM, and SIGHUP from a closed terminal (unless
+# ignored, as under `nohup`).
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 
 
 class SweepStopped(KeyboardInterrupt):
-    """A local sweep stopped by ``signum`` (SIGINT: Ctrl-C); its workers were stopped too."""
+    """A local sweep stopped by signal ``signum`` (SIGINT: Ctrl-C); its workers were stopped too."""
 
     def __init__(self, signum: int) -> None:
         super().__init__(signum)
@@ -188,21 +189,32 @@ def run_local(todo: list[tuple[PlannedRun, dict[str, Any]]], workers: int, log: 
               report_every: float = 60.0, poll: float = 0.3) -> int:
     """Train the runs in up to ``workers`` processes (``python -m mimex.run.worker DIR``, output
     in ``DIR/sweep.log``). Returns the number of failed runs. Ctrl-C, SIGTERM or SIGHUP
-    stops the workers with one SIGTERM each (they checkpoint) and raises ``KeyboardInterrupt``
-    (``SweepStopped`` for the two signals); rerunning the sweep resumes them."""
+    stops the workers with one SIGTERM each (they checkpoint) and raises ``SweepStopped``
+    (a ``KeyboardInterrupt``); rerunning the sweep resumes them. Signals are only caught when
+    called from the main thread (Python's rule); from another thread the caller must stop
+    the workers' sweep itself."""
     queue = list(todo)
     running: dict[subprocess.Popen, tuple[PlannedRun, float, Any]] = {}
     done = failed = 0
     n = len(queue)
     last_report = time.time()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+
+    def say(text: str) -> None:  # progress lines must not crash the loop if stdout is gone
+        try:
+            log(text)
+        except OSError:
+            pass
+
     # The workers run in their own sessions (a terminal's Ctrl-C reaches only this process),
     # so every way this process is stopped must pass the stop on to them. The handler only
     # records the signal and the loop acts on it between steps: no worker starts untracked.
     stop: list[int] = []
-    on_main = threading.current_thread() is threading.main_thread()
-    previous = ({sig: signal.signal(sig, lambda signum, _frame: stop.append(signum)) for sig in STOP_SIGNALS}
-                if on_main else {})
+    previous: dict[int, Any] = {}
+    if threading.current_thread() is threading.main_thread():
+        for sig in STOP_SIGNALS:
+            if signal.getsignal(sig) is not signal.SIG_IGN:  # keep `nohup`'s ignored SIGHUP ignored
+                previous[sig] = signal.signal(sig, lambda signum, _frame: stop.append(signum))
     try:
         while queue or running:
             if stop:
@@ -216,39 +228,39 @@ def run_local(todo: list[tuple[PlannedRun, dict[str, Any]]], workers: int, log: 
                 proc = subprocess.Popen([sys.executable, "-m", "mimex.run.worker", str(d)], stdout=logf,
                                         stderr=subprocess.STDOUT, env=penv, start_new_session=True)
                 running[proc] = (run, time.time(), logf)
-                log(f"[{done + failed}/{n} finished, {len(running)} running] start {run.name}")
+                say(f"[{done + failed}/{n} finished, {len(running)} running] start {run.name}")
             time.sleep(poll)
             for proc in [p for p in running if p.poll() is not None]:
                 run, t0, logf = running.pop(proc)
                 logf.close()
                 if proc.returncode == 0:
                     done += 1
-                    log(f"[{done + failed}/{n} finished, {len(running)} running] done {run.name}: step "
+                    say(f"[{done + failed}/{n} finished, {len(running)} running] done {run.name}: step "
                         f"{_last_step(Path(run.config.run_dir))} in {time.time() - t0:.0f} s")
                 else:
                     failed += 1
-                    log(f"[{done + failed}/{n} finished, {len(running)} running] FAILED {run.name} "
+                    say(f"[{done + failed}/{n} finished, {len(running)} running] FAILED {run.name} "
                         f"(exit {proc.returncode}): {_tail(Path(run.config.run_dir) / 'sweep.log')}")
             if running and time.time() - last_report > report_every:
                 last_report = time.time()
                 for run, _, _ in running.values():
                     step = _last_step(Path(run.config.run_dir))
-                    log(f"  running {run.name}: step {step}/{total_steps(run.config)}")
-    except KeyboardInterrupt as exc:
-        for sig in previous:  # a second SIGTERM while the workers checkpoint changes nothing
+                    say(f"  running {run.name}: step {step}/{total_steps(run.config)}")
+    except BaseException as exc:  # a signal, or any error of this loop: never orphan a worker
+        for sig in previous:  # a second signal while the workers checkpoint changes nothing
             signal.signal(sig, signal.SIG_IGN)
-        why = signal.Signals(exc.signum).name if isinstance(exc, SweepStopped) else "Ctrl-C"
-        log(f"interrupted ({why}): stopping {len(running)} worker(s) (each saves a checkpoint); run "
-            "the same command again to resume")
         for proc in running:
             proc.send_signal(signal.SIGTERM)
+        why = signal.Signals(exc.signum).name if isinstance(exc, SweepStopped) else type(exc).__name__
+        say(f"interrupted ({why}): stopping {len(running)} worker(s) (each saves a checkpoint); run "
+            "the same command again to resume")
         for proc, (_, _, logf) in running.items():
             proc.wait()
             logf.close()
         raise
     finally:
         for sig, handler in previous.items():
-            signal.signal(sig, handler)
+            signal.signal(sig, signal.SIG_DFL if handler is None else handler)
     return failed
 
 

@@ -32,11 +32,10 @@ class Speed:
     how: str = "measured"
 
 
-# `python -m mimex.run.speeds`: PixMC rows 2026-11-26 09:26-09:35 UTC (after the batched
-# PixMC vector env landed), the others 08:16-08:40 UTC; other jobs shared the 2 cores: read
-# these as pessimistic. pixmc-paper preset (512 envs x 32 steps, 10 epochs); state rows with
-# --obs state; pixels+state rows with 512 or 32 envs as stated (512: FrankaReach none 790 vs
-# 653 with 32, KukaReach mimex 445 vs 432). First match wins.
+# `python -m mimex.run.speeds`: PixMC state rows 2026-11-26 09:26-09:35 UTC (after the
+# batched PixMC vector env landed), atari/toy/dmc rows 08:16-08:40 UTC; other jobs shared the
+# 2 cores then: read these as pessimistic. pixmc-paper preset (512 envs x 32 steps, 10
+# epochs); state rows with --obs state. Pixels+state rows: see below. First match wins.
 SPEEDS: tuple[Speed, ...] = (
     Speed("pixmc/FrankaReach", "state", "none", 4618.0),
     Speed("pixmc/FrankaReach", "state", "icm", 2820.0),

@@ -271,24 +271,30 @@ def expand(spec: Spec, root: str | Path, defaults: dict[str, Any] | None = None)
 ONLY_FIELDS = ("env", "method", "seed")
 
 
-def _seed_values(text: str, where: str) -> set[int]:
-    seeds: set[int] = set()
-    for part in text.split(","):
-        lo, _, hi = part.strip().partition("-")
+def _seed_ranges(text: str, where: str) -> list[tuple[str, int, int]]:
+    """``"0,2-4"`` -> [("0", 0, 0), ("2-4", 2, 4)]; a malformed or reversed range is an error."""
+    out = []
+    for part in (p.strip() for p in text.split(",")):
+        lo, dash, hi = part.partition("-")
         try:
-            seeds.update(range(int(lo), int(hi or lo) + 1))
+            first, last = int(lo), int(hi if dash else lo)
         except ValueError:
-            raise ConfigError(f"{where}: seeds are numbers or ranges, e.g. seed=0,2 or seed=0-2; got "
-                              f"{part.strip()!r}") from None
-    return seeds
+            first, last = 0, -1
+        if first > last or first < 0:
+            raise ConfigError(f"{where}: seeds are numbers or ranges LOW-HIGH, e.g. seed=0,2 or seed=0-2; "
+                              f"got {part!r}")
+        out.append((part, first, last))
+    return out
 
 
 def select_runs(runs: list[PlannedRun], only: list[str]) -> list[PlannedRun]:
     """The runs passing every ``FIELD=V1,V2`` filter in ``only`` (``mimex sweep --only``), in
     their sweep order. FIELD is ``env`` (``pixmc/KukaReach``, globs such as ``pixmc/*Reach``),
     ``method`` (the run's method directory: ``mimex``, ``l5-fixed-0.7``, globs) or ``seed``
-    (``0,2`` or ``0-2``). A value that matches no run is an error that lists the valid ones:
-    a typo must not quietly run nothing."""
+    (``0,2`` or ``0-2``). Within a filter the values are alternatives; the filters must all
+    hold. A value that matches no run of the sweep, or filters that leave no run, are an
+    error naming the valid values: a typo must not quietly run nothing."""
+    keep = list(runs)
     for item in only:
         where = f"--only {item}"
         field, eq, values = item.partition("=")
@@ -297,20 +303,21 @@ def select_runs(runs: list[PlannedRun], only: list[str]) -> list[PlannedRun]:
             raise ConfigError(f"{where}: expected FIELD=VALUES with FIELD one of {', '.join(ONLY_FIELDS)}, "
                               "e.g. --only env=pixmc/KukaReach --only method=none,mimex --only seed=0-1")
         if field == "seed":
-            wanted = _seed_values(values, where)
-            keep = [r for r in runs if r.seed in wanted]
-            missing = sorted(wanted - {r.seed for r in runs})
+            ranges = _seed_ranges(values, where)
             have = sorted({r.seed for r in runs})
+            missing = [part for part, lo, hi in ranges if not any(lo <= h <= hi for h in have)]
+            keep = [r for r in keep if any(lo <= r.seed <= hi for _, lo, hi in ranges)]
         else:
             pats = [v.strip() for v in values.split(",") if v.strip()]
-            keep = [r for r in runs if any(fnmatch.fnmatchcase(getattr(r, field), pat) for pat in pats)]
             have = sorted({getattr(r, field) for r in runs})
             missing = [pat for pat in pats if not any(fnmatch.fnmatchcase(h, pat) for h in have)]
+            keep = [r for r in keep if any(fnmatch.fnmatchcase(getattr(r, field), pat) for pat in pats)]
         if missing:
-            raise ConfigError(f"{where}: no run has {field} {', '.join(map(str, missing))}; this sweep's "
+            raise ConfigError(f"{where}: no run has {field} {', '.join(missing)}; this sweep's "
                               f"{field}s: {', '.join(map(str, have))}")
-        runs = keep
-    return runs
+    if runs and not keep:
+        raise ConfigError(f"--only {' '.join(only)}: no run passes all of these filters together")
+    return keep
 
 
 def _preset_env(preset: str | None) -> str:
