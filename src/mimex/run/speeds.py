@@ -33,7 +33,7 @@ class Speed:
 
 
 # `python -m mimex.run.speeds`: PixMC state rows 2026-11-26 09:26-09:35 UTC (after the
-# batched PixMC vector env landed), atari/toy/dmc rows 08:16-08:40 UTC; other jobs shared the
+# batched PixMC vector env landed), toy/dmc rows 08:16-08:40 UTC; other jobs shared the
 # 2 cores then: read these as pessimistic. pixmc-paper preset (512 envs x 32 steps, 10
 # epochs); state rows with --obs state. Pixels+state rows: see below. First match wins.
 SPEEDS: tuple[Speed, ...] = (
@@ -62,9 +62,9 @@ SPEEDS: tuple[Speed, ...] = (
     Speed("pixmc/KukaReach", "pixels*", "*", 1202.0, "icm/rnd with pixels: none x 0.94 (docs/benchmarks.md ratio)"),
     Speed("pixmc/Franka*", "pixels*", "*", 1553.0, "icm/rnd with pixels: none x 0.94 (docs/benchmarks.md ratio)"),
     Speed("pixmc/Kuka*", "pixels*", "*", 1167.0, "icm/rnd with pixels: none x 0.94 (docs/benchmarks.md ratio)"),
-    Speed("atari/*", "*", "none", 61.0, "atari preset, PrivateEye, measured"),
-    Speed("atari/*", "*", "mimex", 51.0, "atari preset, PrivateEye, measured"),
-    Speed("atari/*", "*", "*", 56.0, "icm/rnd: between none and mimex, not measured"),
+    Speed("atari/*", "*", "none", 214.0, "atari preset, PrivateEye, measured 16:31 UTC beside 2 runs"),
+    Speed("atari/*", "*", "mimex", 208.0, "atari preset, PrivateEye, measured 16:31 UTC beside 2 runs"),
+    Speed("atari/*", "*", "*", 211.0, "icm/rnd: between none and mimex, not measured"),
     Speed("toy/*", "*", "none", 5473.0, "demo preset, Corridor, measured"),
     Speed("toy/*", "*", "mimex", 1504.0, "demo preset, Corridor, measured"),
     Speed("dmc/*", "*", "*", 0.1, "dmc preset (DrQ-v2, pixels, cartpole_swingup_sparse, no bonus) "
