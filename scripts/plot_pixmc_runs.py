@@ -1,6 +1,7 @@
 """Three panels of PixMC training runs against environment steps: success rate, episode
 length and the share of episodes ended by arm contact (``charts/end_collision``), one line
-per run (for one or a few seeds; `mimex plot` draws confidence bands over many).
+per run (for one or a few seeds; `mimex plot` draws confidence bands over many). Runs whose
+labels share their first word share a colour (one line style per seed).
 
 Usage::
 
@@ -48,15 +49,23 @@ def main() -> None:
     ap.add_argument("--smooth", type=int, default=10, help="trailing mean over this many iterations")
     a = ap.parse_args()
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+    colors: dict[str, str] = {}
+    seen: dict[str, int] = {}
     for spec in a.runs:
         path, _, label = spec.partition("=")
         rows = read(Path(path))
         label = label or Path(path).name
+        # runs whose labels share their first word (a method: "MIMEx s0", "MIMEx s1") share a
+        # colour and differ in line style
+        method = label.split()[0]
+        colors.setdefault(method, f"C{len(colors)}")
+        style = ("-", "--", ":", "-.")[seen.get(method, 0) % 4]
+        seen[method] = seen.get(method, 0) + 1
         x = np.array([r["step"] for r in rows]) / 1e6
         for ax, (key, name) in zip(axes, PANELS, strict=True):
             y = np.array([r.get(key, np.nan) for r in rows], dtype=float)
             ok = np.isfinite(y)
-            ax.plot(x[ok], smooth(y[ok], a.smooth), label=label)
+            ax.plot(x[ok], smooth(y[ok], a.smooth), label=label, color=colors[method], linestyle=style)
             ax.set_title(name)
             ax.set_xlabel("environment steps (millions)")
             ax.grid(alpha=0.3)
