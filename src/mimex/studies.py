@@ -11,11 +11,10 @@
   ``a5``: a smoke run.
 
 Why not the state vector, which steps 1.3-2.7x faster (run/speeds.py): from it MIMEx's bonus
-collapses within
-1M steps (raw masked-prediction loss 1.37 -> 0.09 on KukaReach, against 1.21 -> 0.83 from
-image features on FrankaReach) and sparse FrankaReach with MIMEx reached 5% success at the
-full budget, against 80% from pixels (docs/results.md). A study from state would test
-another method than the paper's.
+collapses within 1M steps (raw masked-prediction loss 1.37 -> 0.09 on KukaReach, against
+1.21 -> 0.83 from image features on FrankaReach) and sparse FrankaReach with MIMEx reached 5%
+success at the full budget, against 80% and 98% (2 seeds) from pixels (docs/results.md). A
+study from state would test another method than the paper's.
 
 Run one with ``mimex sweep fig4@cpu`` (or ``--size cpu``); ``--dry-run`` lists the runs,
 steps and estimated hours.
