@@ -12,6 +12,8 @@ def test_rows_match_task_obs_and_explorer_first_match_wins():
     assert speed_for("pixmc/FrankaReach", "state", "icm").steps_per_s == 2820.0
     icm = speed_for("pixmc/KukaReach", "state", "icm")  # no row: none x the FrankaReach ratio
     assert icm.steps_per_s == pytest.approx(2305.0 * EXPLORER_FACTOR["icm"]) and "x0.611" in icm.how
+    rnd = speed_for("pixmc/KukaReach", "pixels+state", "rnd")  # from pixels: none x 0.94
+    assert rnd.steps_per_s == pytest.approx(1279.0 * 0.94) and "pixels ratio" in rnd.how
     guess = speed_for("nosuch/Task", None, "none")
     assert guess.steps_per_s == FALLBACK.steps_per_s and "a guess" in guess.how
 

@@ -58,10 +58,6 @@ SPEEDS: tuple[Speed, ...] = (
     Speed("pixmc/Franka*", "pixels*", "mimex", 1208.0, "FrankaPick measured, used for Cabinet/Move"),
     Speed("pixmc/Kuka*", "pixels*", "none", 1242.0, "KukaPick measured, used for Cabinet/Move"),
     Speed("pixmc/Kuka*", "pixels*", "mimex", 976.0, "KukaPick measured, used for Cabinet/Move"),
-    Speed("pixmc/FrankaReach", "pixels*", "*", 1609.0, "icm/rnd with pixels: none x 0.94 (docs/benchmarks.md ratio)"),
-    Speed("pixmc/KukaReach", "pixels*", "*", 1202.0, "icm/rnd with pixels: none x 0.94 (docs/benchmarks.md ratio)"),
-    Speed("pixmc/Franka*", "pixels*", "*", 1553.0, "icm/rnd with pixels: none x 0.94 (docs/benchmarks.md ratio)"),
-    Speed("pixmc/Kuka*", "pixels*", "*", 1167.0, "icm/rnd with pixels: none x 0.94 (docs/benchmarks.md ratio)"),
     Speed("atari/*", "*", "none", 214.0, "atari preset, PrivateEye, measured 16:31 UTC beside 2 runs"),
     Speed("atari/*", "*", "mimex", 208.0, "atari preset, PrivateEye, measured 16:31 UTC beside 2 runs"),
     Speed("atari/*", "*", "*", 211.0, "icm/rnd: between none and mimex, not measured"),
@@ -78,8 +74,10 @@ DRQV2_SPEEDS: dict[tuple[int, int], dict[str, Speed]] = {
                           "7.7 measured (MIMEx on stored embeddings: 8.6, the same within noise)")},
 }
 # Cost of an explorer relative to no bonus where a task has no row for it: measured on
-# FrankaReach (state) against `none` (2820/4618, 3021/4618, 2064/4618).
+# FrankaReach (state) against `none` (2820/4618, 3021/4618, 2064/4618); from pixels ICM and
+# RND are a small share of a step: none x 0.94 (docs/benchmarks.md ratio).
 EXPLORER_FACTOR = {"none": 1.0, "icm": 0.611, "rnd": 0.654, "mimex": 0.447}
+EXPLORER_FACTOR_PIXELS = {"none": 1.0, "icm": 0.94, "rnd": 0.94}
 # MIMEx with K maskings (one batched pass over K x the sequences) multiplies the bonus's
 # time per step (MIMEx's time minus no bonus's): nm5 measured on FrankaReach (state) at
 # 393 steps/s against 2064 for nm1 and 4618 without a bonus: (1/393 - 1/4618) /
@@ -97,18 +95,22 @@ def _match(s: Speed, env: str, kind: str, explore: str) -> bool:
 
 def speed_for(env: str, obs: str | None, explore: str, n_masks: int = 1) -> Speed:
     """The first row of ``SPEEDS`` matching the run; without one for this explorer, the
-    task's ``none`` row times ``EXPLORER_FACTOR`` (``FALLBACK`` if no row matches); MIMEx with
-    ``n_masks`` > 1: its bonus time scaled by ``N_MASKS_OVERHEAD``."""
+    task's ``none`` row times ``EXPLORER_FACTOR`` (``_PIXELS`` for image inputs; ``FALLBACK``
+    if no row matches); MIMEx with ``n_masks`` > 1: its bonus time scaled by
+    ``N_MASKS_OVERHEAD`` (``_PIXELS`` for image inputs)."""
     kind = obs or "default"
+    pixels = kind.startswith("pixels")
     s = next((s for s in SPEEDS if _match(s, env, kind, explore)), None)
     if s is None:  # no row for this explorer: the task's `none` row times the explorer's cost
         base = next((b for b in SPEEDS if _match(b, env, kind, "none")), FALLBACK)
-        factor = EXPLORER_FACTOR.get(explore, 1.0)
+        factors = EXPLORER_FACTOR_PIXELS if pixels and explore in EXPLORER_FACTOR_PIXELS else EXPLORER_FACTOR
+        factor = factors.get(explore, 1.0)
+        source = "pixels" if factors is EXPLORER_FACTOR_PIXELS else "FrankaReach"
         s = Speed(base.env, base.obs, explore, base.steps_per_s * factor,
-                  f"{base.how}; x{factor} for {explore} (FrankaReach ratio)")
+                  f"{base.how}; x{factor} for {explore} ({source} ratio)")
     if explore == "mimex" and n_masks > 1:
         none = next((b for b in SPEEDS if _match(b, env, kind, "none")), FALLBACK)
-        table = N_MASKS_OVERHEAD_PIXELS if kind.startswith("pixels") else N_MASKS_OVERHEAD
+        table = N_MASKS_OVERHEAD_PIXELS if pixels else N_MASKS_OVERHEAD
         k = table.get(n_masks, table[5] * n_masks / 5)
         extra = max(1 / s.steps_per_s - 1 / none.steps_per_s, 0.0)
         rate = 1 / (1 / none.steps_per_s + k * extra)
