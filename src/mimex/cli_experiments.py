@@ -55,7 +55,8 @@ def add_parsers(sub: Any) -> None:
 
 
 def cmd_sweep(a: argparse.Namespace) -> int:
-    from mimex.run.backends import plan_text, prepare, run_local, run_ray, run_state
+    from mimex.run.backends import plan_text, prepare, run_local, run_state
+    from mimex.run.ray_backend import run_ray
     from mimex.run.sweep import expand, load_spec, select_runs
 
     spec = load_spec(a.spec, a.size)

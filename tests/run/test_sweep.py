@@ -1,5 +1,5 @@
 """`mimex sweep`: spec expansion and naming, errors naming the line, the study presets,
-skipping finished and resuming interrupted runs, the local and the Ray backends."""
+skipping finished and resuming interrupted runs, the local backend (Ray: test_sweep_ray)."""
 
 import json
 import os
@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from sweep_helpers import TINY, rows, wait_for, write
 
 from mimex.cli import main
 from mimex.config.schema import to_dict
@@ -32,12 +33,6 @@ axes:
   explore.mimex.mask_ratio: [0.5, 0.7]
 seeds: 2
 """
-
-
-def write(tmp_path, text, name="spec.yaml"):
-    path = tmp_path / name
-    path.write_text(text)
-    return str(path)
 
 
 def test_expansion_is_the_cross_product_with_readable_names(tmp_path):
@@ -210,28 +205,6 @@ def test_dry_run_lists_runs_steps_and_hours(tmp_path, capsys):
     assert not any(tmp_path.iterdir())  # a dry run writes nothing
 
 
-def _wait_for(pred, timeout=90.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if pred():
-            return True
-        time.sleep(0.1)
-    return False
-
-
-def _rows(run_dir):
-    path = Path(run_dir) / "metrics.jsonl"
-    return path.read_text().count("\n") if path.exists() else 0
-
-
-TINY = """\
-name: t
-preset: debug
-set: {{env.name: toy/Corridor, explore.name: {explore}, steps: {steps}, checkpoint_minutes: 0}}
-seeds: 2
-"""
-
-
 def _interrupt_in_process(run, meta):
     """Train ``run`` here and stop it with SIGTERM after two rows, as a killed sweep leaves
     it (a checkpoint, no summary). A no-op SIGTERM handler outside the runner's own keeps a
@@ -240,7 +213,7 @@ def _interrupt_in_process(run, meta):
 
     old = signal.signal(signal.SIGTERM, lambda *a: None)
     threads = torch.get_num_threads()
-    stop = threading.Thread(target=lambda: _wait_for(lambda: _rows(run.config.run_dir) >= 2)
+    stop = threading.Thread(target=lambda: wait_for(lambda: rows(run.config.run_dir) >= 2)
                             and os.kill(os.getpid(), signal.SIGTERM))
     stop.start()
     try:
@@ -327,7 +300,7 @@ def test_stopping_the_sweep_stops_its_workers_with_checkpoints(tmp_path, how):
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     runs = expand(load_spec(spec_path), root, {"threads": 1, "progress": False})
     try:
-        assert _wait_for(lambda: all(_rows(r.config.run_dir) >= 2 for r in runs), 120)
+        assert wait_for(lambda: all(rows(r.config.run_dir) >= 2 for r in runs), 120)
         assert len(_worker_pids(root)) == 2
         if "nohup" in how:
             sweep.send_signal(signal.SIGHUP)
@@ -397,92 +370,3 @@ def test_runs_saved_before_a_config_key_existed_still_match_the_sweep(tmp_path):
     (d / "config.json").write_text(json.dumps(saved))
     with pytest.raises(ConfigError, match="saved config cannot be read"):
         backends.run_state(runs[1])
-
-
-class _Ref:
-    value = error = None
-
-
-class _FakeRay:
-    """Runs tasks in this process at submission: the Ray driver loop without a cluster."""
-
-    def __init__(self):
-        self.options = []
-
-    def is_initialized(self):
-        return True
-
-    def remote(self, **options):
-        self.options.append(options)
-
-        def wrap(fn):
-            class Task:
-                @staticmethod
-                def remote(*args):
-                    ref = _Ref()
-                    try:
-                        ref.value = fn(*args)
-                    except Exception as exc:  # noqa: BLE001
-                        ref.error = exc
-                    return ref
-            return Task
-        return wrap
-
-    def wait(self, refs, num_returns=1, timeout=None):
-        return refs[:num_returns], refs[num_returns:]
-
-    def get(self, ref):
-        if ref.error is not None:
-            raise ref.error
-        return ref.value
-
-
-def test_ray_driver_loop_with_a_stand_in_ray(tmp_path, monkeypatch):
-    import torch
-
-    fake = _FakeRay()
-    monkeypatch.setitem(sys.modules, "ray", fake)
-    spec = load_spec(write(tmp_path, TINY.format(explore="none", steps=64)))
-    runs = expand(spec, tmp_path.resolve(), {"threads": 1, "progress": False})
-    todo = backends.prepare([backends.run_state(r) for r in runs], spec)
-    json.loads((Path(runs[0].config.run_dir) / "sweep.json").read_text())
-    threads = torch.get_num_threads()
-    lines = []
-    try:
-        assert backends.run_ray(todo, log=lines.append, max_retries=5) == 0
-    finally:
-        torch.set_num_threads(threads)
-    assert fake.options == [{"num_cpus": 1, "max_retries": 5}] * 2
-    assert sum("done t/toy-Corridor/none/seed" in ln for ln in lines) == 2
-    assert all(backends.run_state(r).state == "done" for r in runs)
-
-
-@pytest.mark.slow
-def test_ray_sweep_survives_a_killed_worker_with_identical_results(tmp_path):
-    ray = pytest.importorskip("ray")
-    spec_path = write(tmp_path, TINY.format(explore="mimex", steps=2048))
-    spec = load_spec(spec_path)
-    ref_root, ray_root = (tmp_path / "ref").resolve(), (tmp_path / "ray").resolve()
-    assert main(["sweep", spec_path, "--root", str(ref_root), "--workers", "2"]) == 0  # uninterrupted
-    runs = expand(spec, ray_root, {"threads": 1, "progress": False})
-    todo = backends.prepare([backends.run_state(r) for r in runs], spec)
-    victim = Path(runs[0].config.run_dir)
-    ray.init(num_cpus=2, include_dashboard=False)
-    try:
-        result = {}
-        driver = threading.Thread(target=lambda: result.setdefault("failed", backends.run_ray(todo, log=print)))
-        driver.start()
-        assert _wait_for(lambda: (victim / "checkpoint.pt").exists() and _rows(victim) >= 4, 120)
-        pid = int((victim / "run.lock").read_text().split()[1])
-        assert pid != os.getpid()
-        os.kill(pid, signal.SIGKILL)
-        driver.join(300)
-        assert result["failed"] == 0
-    finally:
-        ray.shutdown()
-    assert len(json.loads((victim / "sweep.json").read_text())["starts"]) == 2
-    for run in runs:
-        got = [{k: v for k, v in r.items() if not k.startswith("perf/")} for r in read_metrics(run.config.run_dir)]
-        want_dir = ref_root / run.name
-        want = [{k: v for k, v in r.items() if not k.startswith("perf/")} for r in read_metrics(want_dir)]
-        assert got == want, run.name

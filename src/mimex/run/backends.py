@@ -1,5 +1,5 @@
 """Running a sweep's runs: what each run's directory says (done, to resume, new), the
-``--dry-run`` plan, local worker processes, and Ray tasks on a cluster.
+``--dry-run`` plan, and local worker processes (Ray tasks on a cluster: ``ray_backend``).
 
 Finished runs (``summary.json`` at the run's step budget) are skipped; interrupted ones
 (a ``checkpoint.pt``) resume exactly where their checkpoint left off, because the runner
@@ -15,7 +15,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,22 +24,11 @@ from typing import Any
 from mimex.config.migrate import upgrade_config
 from mimex.config.schema import RunConfig, from_dict, to_dict
 from mimex.errors import ConfigError
+from mimex.run.stopping import StopSignals, never_raising, stop_reason
 from mimex.run.sweep import PlannedRun, Spec, config_hash
-from mimex.run.worker import project_version, read_sweep_file, run_one, write_sweep_file
+from mimex.run.worker import project_version, read_sweep_file, write_sweep_file
 
 Log = Callable[[str], None]
-# Signals that stop a local sweep (each worker gets one SIGTERM, checkpoints and exits):
-# Ctrl-C, a scheduler's or `kill`'s SIGTERM, and SIGHUP from a closed terminal (unless
-# ignored, as under `nohup`).
-STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
-
-
-class SweepStopped(KeyboardInterrupt):
-    """A local sweep stopped by signal ``signum`` (SIGINT: Ctrl-C); its workers were stopped too."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.signum = signum
 
 
 @dataclass
@@ -61,7 +49,7 @@ def total_steps(cfg: RunConfig) -> int:
     return -(-cfg.steps // batch) * batch
 
 
-def _last_step(run_dir: Path) -> int:
+def last_logged_step(run_dir: Path) -> int:
     path = run_dir / "metrics.jsonl"
     if not path.exists():
         return 0
@@ -112,7 +100,7 @@ def run_state(run: PlannedRun) -> RunState:
                           "the spec or the code's defaults changed since it ran. Use another --root, "
                           "or move that directory away to rerun it")
     total = total_steps(run.config)
-    step = _last_step(d)
+    step = last_logged_step(d)
     try:
         summary = json.loads((d / "summary.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -200,67 +188,50 @@ def run_local(todo: list[tuple[PlannedRun, dict[str, Any]]], workers: int, log: 
     last_report = time.time()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
 
-    def say(text: str) -> None:  # progress lines must not crash the loop if stdout is gone
-        try:
-            log(text)
-        except OSError:
-            pass
-
+    say = never_raising(log)
     # The workers run in their own sessions (a terminal's Ctrl-C reaches only this process),
-    # so every way this process is stopped must pass the stop on to them. The handler only
-    # records the signal and the loop acts on it between steps: no worker starts untracked.
-    stop: list[int] = []
-    previous: dict[int, Any] = {}
-    if threading.current_thread() is threading.main_thread():
-        for sig in STOP_SIGNALS:
-            if signal.getsignal(sig) is not signal.SIG_IGN:  # keep `nohup`'s ignored SIGHUP ignored
-                previous[sig] = signal.signal(sig, lambda signum, _frame: stop.append(signum))
-    try:
-        while queue or running:
-            if stop:
-                raise SweepStopped(stop[0])
-            while queue and len(running) < workers and not stop:
-                run, _ = queue.pop(0)
-                d = Path(run.config.run_dir)
-                logf = open(d / "sweep.log", "a", encoding="utf-8")
-                threads = str(run.config.threads) if run.config.threads > 0 else env.get("OMP_NUM_THREADS", "")
-                penv = {**env, **({"OMP_NUM_THREADS": threads} if threads else {})}
-                proc = subprocess.Popen([sys.executable, "-m", "mimex.run.worker", str(d)], stdout=logf,
-                                        stderr=subprocess.STDOUT, env=penv, start_new_session=True)
-                running[proc] = (run, time.time(), logf)
-                say(f"[{done + failed}/{n} finished, {len(running)} running] start {run.name}")
-            time.sleep(poll)
-            for proc in [p for p in running if p.poll() is not None]:
-                run, t0, logf = running.pop(proc)
+    # so every way this process is stopped must pass the stop on to them.
+    with StopSignals() as stop:
+        try:
+            while queue or running:
+                stop.check()
+                while queue and len(running) < workers and not stop.received:
+                    run, _ = queue.pop(0)
+                    d = Path(run.config.run_dir)
+                    logf = open(d / "sweep.log", "a", encoding="utf-8")
+                    threads = str(run.config.threads) if run.config.threads > 0 else env.get("OMP_NUM_THREADS", "")
+                    penv = {**env, **({"OMP_NUM_THREADS": threads} if threads else {})}
+                    proc = subprocess.Popen([sys.executable, "-m", "mimex.run.worker", str(d)], stdout=logf,
+                                            stderr=subprocess.STDOUT, env=penv, start_new_session=True)
+                    running[proc] = (run, time.time(), logf)
+                    say(f"[{done + failed}/{n} finished, {len(running)} running] start {run.name}")
+                time.sleep(poll)
+                for proc in [p for p in running if p.poll() is not None]:
+                    run, t0, logf = running.pop(proc)
+                    logf.close()
+                    if proc.returncode == 0:
+                        done += 1
+                        say(f"[{done + failed}/{n} finished, {len(running)} running] done {run.name}: step "
+                            f"{last_logged_step(Path(run.config.run_dir))} in {time.time() - t0:.0f} s")
+                    else:
+                        failed += 1
+                        say(f"[{done + failed}/{n} finished, {len(running)} running] FAILED {run.name} "
+                            f"(exit {proc.returncode}): {_tail(Path(run.config.run_dir) / 'sweep.log')}")
+                if running and time.time() - last_report > report_every:
+                    last_report = time.time()
+                    for run, _, _ in running.values():
+                        step = last_logged_step(Path(run.config.run_dir))
+                        say(f"  running {run.name}: step {step}/{total_steps(run.config)}")
+        except BaseException as exc:  # a signal, or any error of this loop: never orphan a worker
+            stop.ignore()
+            for proc in running:
+                proc.send_signal(signal.SIGTERM)
+            say(f"interrupted ({stop_reason(exc)}): stopping {len(running)} worker(s) (each saves a "
+                "checkpoint); run the same command again to resume")
+            for proc, (_, _, logf) in running.items():
+                proc.wait()
                 logf.close()
-                if proc.returncode == 0:
-                    done += 1
-                    say(f"[{done + failed}/{n} finished, {len(running)} running] done {run.name}: step "
-                        f"{_last_step(Path(run.config.run_dir))} in {time.time() - t0:.0f} s")
-                else:
-                    failed += 1
-                    say(f"[{done + failed}/{n} finished, {len(running)} running] FAILED {run.name} "
-                        f"(exit {proc.returncode}): {_tail(Path(run.config.run_dir) / 'sweep.log')}")
-            if running and time.time() - last_report > report_every:
-                last_report = time.time()
-                for run, _, _ in running.values():
-                    step = _last_step(Path(run.config.run_dir))
-                    say(f"  running {run.name}: step {step}/{total_steps(run.config)}")
-    except BaseException as exc:  # a signal, or any error of this loop: never orphan a worker
-        for sig in previous:  # a second signal while the workers checkpoint changes nothing
-            signal.signal(sig, signal.SIG_IGN)
-        for proc in running:
-            proc.send_signal(signal.SIGTERM)
-        why = signal.Signals(exc.signum).name if isinstance(exc, SweepStopped) else type(exc).__name__
-        say(f"interrupted ({why}): stopping {len(running)} worker(s) (each saves a checkpoint); run "
-            "the same command again to resume")
-        for proc, (_, _, logf) in running.items():
-            proc.wait()
-            logf.close()
-        raise
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, signal.SIG_DFL if handler is None else handler)
+            raise
     return failed
 
 
@@ -270,54 +241,3 @@ def _tail(path: Path) -> str:
     except OSError:
         return "(no log)"
     return (lines[-1] if lines else "(empty log)") + f" (log: {path})"
-
-
-def _ray_task(config: dict[str, Any], meta: dict[str, Any]) -> dict[str, Any]:
-    """What a Ray worker runs: one run (resumed from its checkpoint on a retry)."""
-    from mimex.envs.headless import choose_gl
-
-    choose_gl()
-    return run_one(config, meta)
-
-
-def run_ray(todo: list[tuple[PlannedRun, dict[str, Any]]], address: str | None = None,
-            max_retries: int = 3, log: Log = print, report_every: float = 60.0) -> int:
-    """Train the runs as Ray tasks (one CPU per torch thread) on the cluster at ``address``
-    (or the Ray this process already joined, or a new local one). A task whose worker dies
-    is retried up to ``max_retries`` times and resumes from its checkpoint. The run
-    directories must be on a file system every node sees. Returns the number of failed runs."""
-    try:
-        import ray
-    except ImportError:
-        raise ConfigError("--backend ray needs Ray: pip install 'mimex[ray]'") from None
-    started = False
-    if not ray.is_initialized():
-        ray.init(address=address, include_dashboard=False) if address else ray.init(include_dashboard=False)
-        started = True
-    try:
-        refs = {}
-        for run, meta in todo:
-            task = ray.remote(num_cpus=max(run.config.threads, 1), max_retries=max_retries)(_ray_task)
-            refs[task.remote(to_dict(run.config), meta)] = (run, time.time())
-            log(f"submitted {run.name}")
-        done = failed = 0
-        n = len(refs)
-        while refs:
-            ready, _ = ray.wait(list(refs), num_returns=1, timeout=report_every)
-            for ref in ready:
-                run, t0 = refs.pop(ref)
-                try:
-                    summary = ray.get(ref)
-                    done += 1
-                    log(f"[{done + failed}/{n} finished] done {run.name}: step {summary.get('step')} "
-                        f"in {time.time() - t0:.0f} s")
-                except Exception as exc:  # noqa: BLE001 - a task error is reported, not raised
-                    failed += 1
-                    log(f"[{done + failed}/{n} finished] FAILED {run.name}: {str(exc).strip().splitlines()[-1]}")
-            if not ready:
-                for run, _ in refs.values():
-                    log(f"  pending {run.name}: step {_last_step(Path(run.config.run_dir))}/{total_steps(run.config)}")
-        return failed
-    finally:
-        if started:
-            ray.shutdown()
