@@ -116,7 +116,9 @@ def test_stopping_a_ray_sweep_checkpoints_its_tasks_and_starts_no_more(tmp_path)
     spec = TINY.replace("checkpoint_minutes: 0", "checkpoint_minutes: 1000").replace("seeds: 2", "seeds: 3")
     spec_path = write(tmp_path, spec.format(explore="none", steps=1_000_000))
     root = (tmp_path / "runs").resolve()
-    code = "import sys, ray; ray.init(num_cpus=2, include_dashboard=False); from mimex.cli import main; sys.exit(main())"
+    # the sweep starts its own local Ray, as the plain command does (Ray's init installs a
+    # SIGTERM handler of its own, which the sweep must take over)
+    code = "import sys; from mimex.cli import main; sys.exit(main())"
     sweep = subprocess.Popen([sys.executable, "-c", code, "sweep", spec_path, "--root", str(root),
                               "--backend", "ray"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                              text=True)

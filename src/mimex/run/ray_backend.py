@@ -10,6 +10,7 @@ start. The run directories must be on a file system every node sees.
 
 from __future__ import annotations
 
+import signal
 import time
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,10 @@ def _ray_task(config: dict[str, Any], meta: dict[str, Any]) -> dict[str, Any]:
     choose_gl()
     try:
         return run_one(config, meta)
-    except SystemExit as exc:  # the runner stopped on a signal, checkpoint saved
+    except SystemExit as exc:
+        if exc.code != 128 + signal.SIGINT:  # e.g. a node's SIGTERM: the worker exits, Ray retries
+            raise
+        # Ray's graceful cancel (a simulated SIGINT): the runner saved its checkpoint
         raise RunStoppedError(f"{config.get('run_dir')}: stopped by a signal (exit {exc.code}) after saving "
                               "its checkpoint; run the sweep again to resume it") from None
 
@@ -47,7 +51,10 @@ def _stop_tasks(ray: Any, refs: list[Any], grace: float, say: Log) -> None:
             ray.cancel(ref, force=False)
         except Exception:  # noqa: BLE001 - a task that just finished cannot be cancelled
             pass
-    left = ray.wait(refs, num_returns=len(refs), timeout=grace)[1] if refs else []
+    try:
+        left = ray.wait(refs, num_returns=len(refs), timeout=grace)[1] if refs else []
+    except Exception:  # noqa: BLE001 - e.g. the cluster went away: nothing left to wait for
+        left = []
     for ref in left:
         try:
             ray.cancel(ref, force=True)
@@ -72,48 +79,55 @@ def run_ray(todo: list[tuple[PlannedRun, dict[str, Any]]], address: str | None =
     except ImportError:
         raise ConfigError("--backend ray needs Ray: pip install 'mimex[ray]'") from None
     say = never_raising(log)
-    started = False
+    # Ray's init installs its own SIGTERM handler (exit at once): start Ray first, then take
+    # the stop signals over for the sweep's loop; they are given back before Ray shuts down.
+    started = not ray.is_initialized()
+    if started:
+        ray.init(address=address, include_dashboard=False) if address else ray.init(include_dashboard=False)
     refs: dict[Any, tuple[PlannedRun, float]] = {}
-    with StopSignals() as stop:
-        try:
-            if not ray.is_initialized():
-                ray.init(address=address, include_dashboard=False) if address else ray.init(include_dashboard=False)
-                started = True
-            for run, meta in todo:
-                stop.check()
-                task = ray.remote(num_cpus=max(run.config.threads, 1), max_retries=max_retries)(_ray_task)
-                refs[task.remote(to_dict(run.config), meta)] = (run, time.time())
-                say(f"submitted {run.name}")
-            done = failed = 0
-            n = len(refs)
-            last_report = time.time()
-            while refs:
-                stop.check()
-                ready, _ = ray.wait(list(refs), num_returns=1, timeout=poll)
-                for ref in ready:
-                    run, t0 = refs.pop(ref)
-                    try:
-                        summary = ray.get(ref)
-                        done += 1
-                        say(f"[{done + failed}/{n} finished] done {run.name}: step {summary.get('step')} "
-                            f"in {time.time() - t0:.0f} s")
-                    except Exception as exc:  # noqa: BLE001 - a task error is reported, not raised
-                        failed += 1
-                        say(f"[{done + failed}/{n} finished] FAILED {run.name}: "
-                            f"{str(exc).strip().splitlines()[-1]}")
-                if refs and time.time() - last_report > report_every:
-                    last_report = time.time()
-                    for run, _ in refs.values():
-                        say(f"  pending {run.name}: step {last_logged_step(Path(run.config.run_dir))}/"
-                            f"{total_steps(run.config)}")
-            return failed
-        except BaseException as exc:  # a signal, or any error of this loop: stop the tasks
-            stop.ignore()
-            if ray.is_initialized():
+    try:
+        with StopSignals() as stop:
+            try:
+                for run, meta in todo:
+                    stop.check()
+                    task = ray.remote(num_cpus=max(run.config.threads, 1), max_retries=max_retries)(_ray_task)
+                    refs[task.remote(to_dict(run.config), meta)] = (run, time.time())
+                    say(f"submitted {run.name}")
+                return _follow(ray, refs, stop, say, report_every, poll)
+            except BaseException as exc:  # a signal, or any error of this loop: stop the tasks
+                stop.ignore()
                 say(f"interrupted ({stop_reason(exc)}): cancelling {len(refs)} Ray task(s) (a running "
                     "one saves a checkpoint); run the same command again to resume")
                 _stop_tasks(ray, list(refs), grace, say)
-            raise
-        finally:
-            if started:
-                ray.shutdown()
+                raise
+    finally:
+        if started:
+            ray.shutdown()
+
+
+def _follow(ray: Any, refs: dict[Any, tuple[PlannedRun, float]], stop: StopSignals, say: Log,
+            report_every: float, poll: float) -> int:
+    """Wait for the submitted tasks, logging each result (and the pending runs' steps every
+    ``report_every`` seconds); returns the number of failed runs. Finished ones leave ``refs``."""
+    done = failed = 0
+    n = len(refs)
+    last_report = time.time()
+    while refs:
+        stop.check()
+        ready, _ = ray.wait(list(refs), num_returns=1, timeout=poll)
+        for ref in ready:
+            run, t0 = refs.pop(ref)
+            try:
+                summary = ray.get(ref)
+                done += 1
+                say(f"[{done + failed}/{n} finished] done {run.name}: step {summary.get('step')} "
+                    f"in {time.time() - t0:.0f} s")
+            except Exception as exc:  # noqa: BLE001 - a task error is reported, not raised
+                failed += 1
+                say(f"[{done + failed}/{n} finished] FAILED {run.name}: {str(exc).strip().splitlines()[-1]}")
+        if refs and time.time() - last_report > report_every:
+            last_report = time.time()
+            for run, _ in refs.values():
+                say(f"  pending {run.name}: step {last_logged_step(Path(run.config.run_dir))}/"
+                    f"{total_steps(run.config)}")
+    return failed

@@ -115,10 +115,11 @@ class _StopFlag:
 
     def _handle(self, signum: int, frame: Any) -> None:
         if self.signal is not None:
-            # Ctrl-C twice: stop now, without a final checkpoint. A repeated SIGTERM does not:
-            # a scheduler that signals every process of a job and a sweep that forwards its own
-            # SIGTERM both reach a sweep's worker, which must still save its checkpoint.
-            if signum == signal.SIGINT:
+            # Ctrl-C twice: stop now, without a final checkpoint. Any other pair does not: a
+            # scheduler that signals every process of a job and a sweep that forwards its own
+            # SIGTERM both reach a sweep's worker, and a Ray task cancelled after a SIGTERM gets
+            # Ray's simulated SIGINT; each must still save its checkpoint.
+            if signum == signal.SIGINT and self.signal == signal.SIGINT:
                 raise KeyboardInterrupt(f"signal {signum} received twice")
             return
         self.signal = signum
@@ -311,7 +312,7 @@ def _loop(cfg: RunConfig, run_dir: Path, device: torch.device, agent: Any, envs:
                 if time.perf_counter() - last_ckpt > cfg.checkpoint_minutes * 60:
                     checkpoint()
                     last_ckpt = time.perf_counter()
-        checkpoint()
+            checkpoint()  # inside the flag's window: a stop signal now must not abort it
     finally:
         progress.close()
         logger.close()
