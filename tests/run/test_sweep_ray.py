@@ -77,7 +77,8 @@ def test_ray_driver_loop_with_a_stand_in_ray(tmp_path, monkeypatch):
 
 
 @pytest.mark.slow
-def test_ray_sweep_survives_a_killed_worker_with_identical_results(tmp_path):
+@pytest.mark.parametrize("kill", ["SIGKILL", "SIGTERM"])  # a dead worker; a drained or preempted node
+def test_ray_sweep_survives_a_killed_worker_with_identical_results(tmp_path, kill):
     ray = pytest.importorskip("ray")
     spec_path = write(tmp_path, TINY.format(explore="mimex", steps=2048))
     spec = load_spec(spec_path)
@@ -94,7 +95,7 @@ def test_ray_sweep_survives_a_killed_worker_with_identical_results(tmp_path):
         assert wait_for(lambda: (victim / "checkpoint.pt").exists() and rows(victim) >= 4, 120)
         pid = int((victim / "run.lock").read_text().split()[1])
         assert pid != os.getpid()
-        os.kill(pid, signal.SIGKILL)
+        os.kill(pid, getattr(signal, kill))
         driver.join(300)
         assert result["failed"] == 0
     finally:
