@@ -35,7 +35,9 @@ def add_parsers(sub: Any) -> None:
                        ("report", "a markdown table per environment: final value, AUC, seeds, hours, memory")):
         p = sub.add_parser(name, help=what)
         p.add_argument("runs", nargs="+", help="run directories, or folders searched for them")
-        p.add_argument("--metric", default="charts/success_rate")
+        p.add_argument("--metric", default="charts/success_rate",
+                       help="a metrics.jsonl key (default charts/success_rate; e.g. charts/episodic_return, "
+                            "charts/episodic_length, explore/bonus_to_extrinsic, eval/episodic_return)")
         p.add_argument("--window", type=int, default=200,
                        help="per-episode metrics: mean over the last N finished episodes (0: raw rows)")
         p.add_argument("--group-by", action="append", default=[], metavar="KEY",
