@@ -67,6 +67,22 @@ def test_stopped_and_resumed_run_equals_uninterrupted_run(tiny_config, explore):
     assert _strip_timing(read_metrics(resumed["run_dir"])) == _strip_timing(read_metrics(straight["run_dir"]))
 
 
+def test_a_run_with_a_longer_schedule_is_the_longer_runs_prefix_and_extends_exactly(tiny_config):
+    """``ppo.schedule_steps`` = a longer budget: the lr schedule and beta anneal span that
+    budget, so a short run is the long run's beginning and resuming it with the larger
+    --steps gives the long run exactly; without it, a short run compresses the schedule."""
+    sets = ["ppo.lr_schedule=cos", "explore.beta_anneal=true"]
+    long = train(tiny_config(name="long", steps=256, sets=sets))
+    train(tiny_config(name="prefix", steps=128, sets=[*sets, "ppo.schedule_steps=256"]))
+    extended = train(tiny_config(name="prefix", steps=256, sets=[*sets, "ppo.schedule_steps=256"]))
+    assert extended["step"] == 256
+    assert _strip_timing(read_metrics(extended["run_dir"])) == _strip_timing(read_metrics(long["run_dir"]))
+    short = read_metrics(train(tiny_config(name="short", steps=128, sets=sets))["run_dir"])
+    half = [r for r in read_metrics(long["run_dir"]) if r["step"] <= 128]
+    assert short[-1]["charts/learning_rate"] < 0.1 * half[-1]["charts/learning_rate"]
+    assert short[-1]["explore/beta"] < half[-1]["explore/beta"]
+
+
 def test_resume_with_another_config_names_both_values(tiny_config):
     train(tiny_config(name="r", steps=64))
     with pytest.raises(CheckpointError, match=r"ppo.lr: checkpoint has 0.0003, config has 0.001"):

@@ -128,7 +128,9 @@ class PPOAgent:
             self.tracker = SequenceTracker(envs.num_envs, ex.seq_len, self.pipeline.explore_dim,
                                            ex.seq_end, device)
         self.batch = envs.num_envs * p.num_steps
-        self.max_iterations = max(1, math.ceil(cfg.steps / self.batch))
+        # the horizon of the lr schedule and the beta anneal: this run, or a longer one it begins
+        self.schedule_steps = p.schedule_steps or cfg.steps
+        self.max_iterations = max(1, math.ceil(self.schedule_steps / self.batch))
         self.global_step = 0
         self.iteration = 0
         self.policy_in: dict[str, torch.Tensor] | None = None
@@ -199,7 +201,7 @@ class PPOAgent:
             last_value = self.net.value(self.policy_in)
 
         r_int, explore_metrics = self._intrinsic(seqs, pads, executed)
-        beta = ex.beta * (1.0 - min(1.0, self.global_step / self.cfg.steps)) if ex.beta_anneal else ex.beta
+        beta = ex.beta * (1.0 - min(1.0, self.global_step / self.schedule_steps)) if ex.beta_anneal else ex.beta
         explore_metrics.update(bonus_metrics(rew_ext, beta * r_int))
         rewards = bootstrap_truncated(rew_ext + beta * r_int, trunc, term, final_values, p.gamma)
         adv, returns = gae(rewards, values, last_value, term | trunc, p.gamma, p.gae_lambda)

@@ -50,6 +50,7 @@ class PPOConfig:
     minibatches: int = opt(4, "minibatches per epoch; must divide num_envs * num_steps")
     lr: float = opt(3e-4, "Adam learning rate")
     lr_schedule: str = opt("constant", "constant, linear (to 0) or cos (per epoch, as MVP)")
+    schedule_steps: int = opt(0, "env steps over which lr_schedule and explore.beta_anneal decay (0: this run's steps). Set to a longer budget, this run is that run's first `steps` steps, and resuming it with a larger --steps continues it exactly")
     gamma: float = opt(0.99, "discount")
     gae_lambda: float = opt(0.95, "GAE lambda")
     clip: float = opt(0.2, "ratio clip range")
@@ -73,6 +74,7 @@ class PPOConfig:
 
     def __post_init__(self) -> None:
         check(self.lr_schedule in LR_SCHEDULES, f"ppo.lr_schedule must be one of {LR_SCHEDULES}, got {self.lr_schedule!r}")
+        check(self.schedule_steps >= 0, f"ppo.schedule_steps must be >= 0 (0: the run's steps), got {self.schedule_steps}")
         check(self.encoder in ENCODERS, f"ppo.encoder must be one of {ENCODERS}, got {self.encoder!r}")
         from mimex.nets.encoders import ACTIVATIONS
 
