@@ -5,7 +5,9 @@
   steps, pixels+state, steps and lr follow the task as in the official configs) and 7 seeds
   (Atari: 5, as appendix A.5). For a GPU machine or a cluster.
 * ``cpu``: what 2 CPU cores can do: the same PixMC setting (pixels+state, the explorer on the
-  image features), 5 seeds, smaller budgets. ``fig3-pixmc``: FrankaReach and KukaReach at the
+  image features), 5 seeds, smaller budgets. Each PixMC run is the paper's run cut short:
+  the presets' lr schedule spans the paper's budget (``ppo.schedule_steps``), so a ``cpu``
+  curve is the start of a ``paper`` curve, and raising ``steps`` extends finished runs. ``fig3-pixmc``: FrankaReach and KukaReach at the
   full budget, the six other tasks at 64 PPO iterations (1,048,576 steps); the other PixMC
   studies: 1,048,576 steps per run. ``fig3-dmc``: the ``dmc-cpu`` preset (a cheaper DrQ-v2).
   ``a5``: a smoke run.
@@ -33,8 +35,9 @@ EXPLORERS = ["none", "icm", "rnd", "mimex"]
 CPU_STEPS = 64 * 16_384  # 64 PPO iterations of the paper's 512 x 32 rollout
 # cpu size of the PixMC ablations: the paper's setting (pixels+state) at 1M steps, 5 seeds.
 PIXMC_CPU = {"set": {"steps": CPU_STEPS}, "seeds": 5,
-             "notes": "cpu: the paper's setting (pixels+state) at 64 iterations (1,048,576 steps) per "
-                      "run, 6% of KukaReach's and 2% of KukaPick's budget: too early for success on "
+             "notes": "cpu: the paper's setting (pixels+state), the first 64 iterations (1,048,576 steps) "
+                      "of the paper's run (the lr schedule spans the paper's budget), 6% of "
+                      "KukaReach's and 2% of KukaPick's budget: too early for success on "
                       "these tasks here (on FrankaReach from pixels success stayed under 5% for 2M "
                       "steps in every run); compare episode length, contact-ended share and bonus "
                       "(`mimex report --metric ...`)"}

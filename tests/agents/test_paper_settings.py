@@ -35,6 +35,11 @@ def test_pixmc_presets_follow_the_task(preset, task):
     assert (dense.ppo.lr, dense.steps) == (lr, dense_steps)
     mine = resolve_config(preset, {"env.name": f"pixmc/{task}", "steps": 1234}, ["ppo.lr=0.01"])
     assert (mine.ppo.lr, mine.steps) == (0.01, 1234)  # what the user gives wins
+    # a shorter run is the paper's run cut short: its lr schedule still spans the budget
+    assert (cfg.ppo.schedule_steps, dense.ppo.schedule_steps, mine.ppo.schedule_steps) == (
+        sparse_steps, dense_steps, sparse_steps)
+    own = resolve_config(preset, {"env.name": f"pixmc/{task}", "steps": 1234}, ["ppo.schedule_steps=0"])
+    assert own.ppo.schedule_steps == 0 and own.steps_only_end_the_run() is False
 
 
 def test_pixmc_paper_preset_is_the_official_setting():

@@ -252,6 +252,45 @@ def test_local_sweep_skips_finished_and_resumes_interrupted(tmp_path, capsys):
     assert "2 finished (skipped), 0 to resume, 0 new" in out and "start" not in out
 
 
+GROWN = """\
+name: g
+preset: debug
+set: {{env.name: toy/Corridor, explore.name: mimex, steps: {steps}, ppo.lr_schedule: cos{more}}}
+seeds: 1
+"""
+
+
+def _curve(run_dir):
+    return [{k: v for k, v in r.items() if not k.startswith("perf/")} for r in read_metrics(run_dir)]
+
+
+def test_a_grown_budget_extends_finished_runs_exactly_when_the_schedule_allows(tmp_path, capsys):
+    """With ``ppo.schedule_steps`` at the largest budget, raising a study's ``steps`` extends
+    its finished runs (state ``extend``) to exactly the run a straight sweep gives; when the
+    lr schedule spans each run's own steps, a finished run of another budget is refused with
+    the reason and the fix."""
+    more = ", ppo.schedule_steps: 128"
+    short, grown = write(tmp_path, GROWN.format(steps=64, more=more), "a.yaml"), write(
+        tmp_path, GROWN.format(steps=128, more=more), "b.yaml")
+    root, straight = (tmp_path / "runs").resolve(), (tmp_path / "straight").resolve()
+    assert main(["sweep", short, "--root", str(root)]) == 0
+    run = expand(load_spec(grown), root)[0]
+    assert backends.run_state(run).state == "extend"
+    assert main(["sweep", grown, "--root", str(root), "--dry-run"]) == 0
+    assert "1 to extend" in capsys.readouterr().out
+    assert main(["sweep", grown, "--root", str(root)]) == 0
+    assert main(["sweep", grown, "--root", str(straight)]) == 0
+    assert backends.run_state(run).state == "done"
+    got, want = _curve(run.config.run_dir), _curve(straight / run.name)
+    assert [r["step"] for r in got] == list(range(32, 129, 32)) and got == want
+
+    compressed = write(tmp_path, GROWN.format(steps=64, more=""), "c.yaml")
+    assert main(["sweep", compressed, "--root", str(tmp_path / "c")]) == 0
+    with pytest.raises(ConfigError, match=r"at another budget \(steps 64, this sweep's 128\).*ppo.schedule_steps"):
+        backends.run_state(expand(load_spec(write(tmp_path, GROWN.format(steps=128, more=""), "d.yaml")),
+                                  (tmp_path / "c").resolve())[0])
+
+
 def test_a_second_sigterm_does_not_cancel_the_checkpoint_but_a_second_ctrl_c_does():
     """A scheduler that signals every process of a job and the sweep forwarding its own
     SIGTERM reach a worker twice, and a Ray task cancelled after a SIGTERM gets Ray's
@@ -338,7 +377,8 @@ def test_a_directory_of_another_config_stops_the_sweep(tmp_path, capsys):
     spec = load_spec(spec_path)
     runs = expand(spec, root.resolve(), {"threads": 1})
     backends.prepare([backends.run_state(r) for r in runs], spec)
-    other = load_spec(write(tmp_path, TINY.format(explore="none", steps=96), "other.yaml"))
+    changed = TINY.format(explore="none", steps=64).replace("checkpoint_minutes: 0", "checkpoint_minutes: 0, ppo.gamma: 0.9")
+    other = load_spec(write(tmp_path, changed, "other.yaml"))
     with pytest.raises(ConfigError, match="holds a run of another config"):
         backends.run_state(expand(other, root.resolve())[0])
 
@@ -362,7 +402,8 @@ def test_runs_saved_before_a_config_key_existed_still_match_the_sweep(tmp_path):
             (d / "sweep.json").unlink()
             (d / "config.json").write_text(json.dumps(meta["config"]))
     assert [backends.run_state(r).state for r in runs] == ["new", "new"]
-    other = load_spec(write(tmp_path, TINY.format(explore="none", steps=96), "other.yaml"))
+    changed = TINY.format(explore="none", steps=64).replace("checkpoint_minutes: 0", "checkpoint_minutes: 0, ppo.gamma: 0.9")
+    other = load_spec(write(tmp_path, changed, "other.yaml"))
     with pytest.raises(ConfigError, match="holds a run of another config"):
         backends.run_state(expand(other, root.resolve())[0])
     # a key whose old behaviour differs from today's default: that run did compute something else

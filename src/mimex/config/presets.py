@@ -223,9 +223,9 @@ def task_settings(preset: str | None, env_name: str, reward: str | None,
                   explore: str | None = None) -> dict[str, Any]:
     """Keys a preset sets from the task and bonus: for the PixMC presets, ``ppo.lr`` and
     ``steps`` of the official config of ``env_name`` at ``reward`` (the paper's budget:
-    iterations x 16,384); for the DMC presets, the official ``k_expl`` of RND (0.01 where
-    MIMEx and ICM use 0.05, notes 6) and quadruped_run's 100k replay. Empty for other presets
-    and tasks. User-given keys win over these."""
+    iterations x 16,384), and ``ppo.schedule_steps`` = that budget; for the DMC presets, the
+    official ``k_expl`` of RND (0.01 where MIMEx and ICM use 0.05, notes 6) and quadruped_run's
+    100k replay. Empty for other presets and tasks. User-given keys win over these."""
     if preset in ("dmc", "dmc-cpu"):
         out: dict[str, Any] = {"explore.beta": 0.01} if explore == "rnd" else {}
         if preset == "dmc" and env_name == "dmc/quadruped_run":  # the official task config
@@ -234,5 +234,7 @@ def task_settings(preset: str | None, env_name: str, reward: str | None,
     if preset not in TASK_FOLLOWING_PRESETS or env_name not in PIXMC_TASKS:
         return {}
     lr, dense_iters, sparse_iters = PIXMC_TASKS[env_name]
-    iters = dense_iters if reward == "dense" else sparse_iters
-    return {"ppo.lr": lr, "steps": iters * PAPER_ITERATION_STEPS}
+    budget = (dense_iters if reward == "dense" else sparse_iters) * PAPER_ITERATION_STEPS
+    # the lr schedule spans the paper's budget even when --steps is smaller: a shorter run is
+    # the paper's run cut short (and extends exactly), not a run with a compressed schedule
+    return {"ppo.lr": lr, "steps": budget, "ppo.schedule_steps": budget}

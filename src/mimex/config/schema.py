@@ -224,6 +224,15 @@ class RunConfig:
               f"ppo.minibatches={self.ppo.minibatches} must divide the rollout of env.num_envs * "
               f"ppo.num_steps = {self.env.num_envs} * {self.ppo.num_steps} = {batch}")
 
+    def steps_only_end_the_run(self) -> bool:
+        """Whether ``steps`` only says where the run stops: nothing in training is scaled by it
+        (DrQ-v2's schedules count absolute steps; PPO with ``ppo.schedule_steps`` set, or with a
+        constant lr and no beta anneal). Such a run is the exact beginning of the same run with
+        more steps, and resuming it with a larger ``steps`` extends it exactly."""
+        if self.agent != "ppo":
+            return True
+        return self.ppo.schedule_steps > 0 or (self.ppo.lr_schedule == "constant" and not self.explore.beta_anneal)
+
 
 def to_dict(cfg: Any) -> dict[str, Any]:
     """A JSON-ready dict of a config dataclass (tuples become lists)."""

@@ -33,7 +33,8 @@ Log = Callable[[str], None]
 
 @dataclass
 class RunState:
-    """``state``: ``done``, ``resume`` (has a checkpoint) or ``new``; ``step``: last logged step."""
+    """``state``: ``done``, ``resume`` (has a checkpoint), ``extend`` (finished at a smaller
+    budget than this sweep's: resumed to the new one) or ``new``; ``step``: last logged step."""
 
     run: PlannedRun
     state: str
@@ -81,12 +82,14 @@ def run_state(run: PlannedRun) -> RunState:
     d = Path(run.config.run_dir)
     want = run.config_hash
     held = read_sweep_file(d)
+    saved: Any = None
     if held is not None:  # the sweep's own record: its config, or (older sweeps) only its hash
         saved = held.get("config") if isinstance(held, dict) else "unreadable"
         have = held.get("config_hash") if saved is None else saved_config_hash(saved)
     elif (d / "config.json").exists():  # a run made by `mimex train`
         try:
-            have = saved_config_hash(json.loads((d / "config.json").read_text(encoding="utf-8")))
+            saved = json.loads((d / "config.json").read_text(encoding="utf-8"))
+            have = saved_config_hash(saved)
         except (OSError, ValueError):
             have = "unreadable"
     else:
@@ -95,6 +98,12 @@ def run_state(run: PlannedRun) -> RunState:
         raise ConfigError(f"{d} holds a run whose saved config cannot be read (sweep.json / config.json "
                           "damaged or not a mimex config): move that directory away to rerun it, or use "
                           "another --root")
+    if have != want and isinstance(saved, dict) and saved_config_hash({**saved, "steps": run.config.steps}) == want:
+        raise ConfigError(f"{d} holds this run at another budget (steps {saved.get('steps')}, this sweep's "
+                          f"{run.config.steps}), and its training is scaled by steps (ppo.lr_schedule or "
+                          "explore.beta_anneal over the run), so it cannot be extended exactly. Set "
+                          "ppo.schedule_steps to the largest budget in the spec to make runs extendable; "
+                          "use another --root, or move that directory away to rerun it")
     if have != want:
         raise ConfigError(f"{d} holds a run of another config (hash {have}, this sweep's is {want}): "
                           "the spec or the code's defaults changed since it ran. Use another --root, "
@@ -107,8 +116,8 @@ def run_state(run: PlannedRun) -> RunState:
         summary = None
     if summary is not None and int(summary.get("step", 0)) >= run.config.steps:
         return RunState(run, "done", int(summary["step"]), total)
-    if (d / "checkpoint.pt").exists():
-        return RunState(run, "resume", step, total)
+    if (d / "checkpoint.pt").exists():  # a finished run of a smaller budget is extended
+        return RunState(run, "extend" if summary is not None else "resume", step, total)
     return RunState(run, "new", 0, total)
 
 
@@ -162,8 +171,9 @@ def plan_text(spec: Spec, states: list[RunState], workers: int) -> str:
                      f"{_fmt_steps(left):>8s} {h:7.2f}")
     total = sum(s.total for s in states)
     left = sum(0 if s.state == "done" else s.total - s.step for s in states)
-    counts = {k: sum(s.state == k for s in states) for k in ("done", "resume", "new")}
-    lines += [f"total: {len(states)} runs ({counts['done']} done, {counts['resume']} to resume, "
+    counts = {k: sum(s.state == k for s in states) for k in ("done", "resume", "extend", "new")}
+    extend = f", {counts['extend']} to extend" if counts["extend"] else ""
+    lines += [f"total: {len(states)} runs ({counts['done']} done, {counts['resume']} to resume{extend}, "
               f"{counts['new']} new); {_fmt_steps(total)} env steps, {_fmt_steps(left)} to go",
               f"estimated {hours:.1f} run-hours at the speeds in mimex/run/speeds.py "
               f"({speeds.MEASURED_ON}); about {hours / max(workers, 1):.1f} h wall-clock with "

@@ -82,8 +82,11 @@ class PlannedRun:
 
 
 def config_hash(cfg: RunConfig) -> str:
-    """12 hex digits of the SHA-256 of the config, bookkeeping keys left out."""
-    data = {k: v for k, v in to_dict(cfg).items() if k not in BOOKKEEPING}
+    """12 hex digits of the SHA-256 of the config, bookkeeping keys left out, and ``steps``
+    too where it only ends the run (``RunConfig.steps_only_end_the_run``): a sweep whose
+    budget grows then extends its finished runs instead of calling them another config."""
+    skip = BOOKKEEPING + (("steps",) if cfg.steps_only_end_the_run() else ())
+    data = {k: v for k, v in to_dict(cfg).items() if k not in skip}
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
 
