@@ -86,6 +86,8 @@ def run_state(run: PlannedRun) -> RunState:
     if held is not None:  # the sweep's own record: its config, or (older sweeps) only its hash
         saved = held.get("config") if isinstance(held, dict) else "unreadable"
         have = held.get("config_hash") if saved is None else saved_config_hash(saved)
+        if saved is None and have == config_hash(run.config, with_steps=True):
+            have = want  # hashed before steps could be left out
     elif (d / "config.json").exists():  # a run made by `mimex train`
         try:
             saved = json.loads((d / "config.json").read_text(encoding="utf-8"))

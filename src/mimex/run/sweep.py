@@ -81,11 +81,12 @@ class PlannedRun:
         return config_hash(self.config)
 
 
-def config_hash(cfg: RunConfig) -> str:
+def config_hash(cfg: RunConfig, with_steps: bool = False) -> str:
     """12 hex digits of the SHA-256 of the config, bookkeeping keys left out, and ``steps``
     too where it only ends the run (``RunConfig.steps_only_end_the_run``): a sweep whose
-    budget grows then extends its finished runs instead of calling them another config."""
-    skip = BOOKKEEPING + (("steps",) if cfg.steps_only_end_the_run() else ())
+    budget grows then extends its finished runs instead of calling them another config.
+    ``with_steps``: always hash ``steps`` (how sweeps before 2026-11-26 hashed)."""
+    skip = BOOKKEEPING + (("steps",) if cfg.steps_only_end_the_run() and not with_steps else ())
     data = {k: v for k, v in to_dict(cfg).items() if k not in skip}
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
