@@ -26,6 +26,7 @@ __all__ = [
     "CHECKPOINT_UNREADABLE",
     "CHECKPOINT_DAMAGED",
     "THREADS_CHANGED",
+    "SCHEDULE_STEPS_CHANGED",
     "CHECKPOINT_WRITE_FAILED",
     "BAD_EPISODES",
     "WEIGHTS_NON_FINITE",
@@ -87,6 +88,12 @@ CHECKPOINT_DAMAGED = ("checkpoint {path} is damaged: the bytes of {member!r} fai
 CHECKPOINT_WRITE_FAILED = ("could not write checkpoint {path} ({reason}; {free}): the disk may be full. "
                            "The run stopped; its directory keeps {kept} and the metrics logged so far. "
                            "Free disk space, then run the same command again to resume")
+SCHEDULE_STEPS_CHANGED = (
+    "the run in {run_dir} was started with steps={saved} and its ppo.lr_schedule / explore.beta_anneal "
+    "span its steps: resuming with steps={now} would change its schedule part-way (lr jumps back up), so "
+    "the result would be neither run. Resume with --steps {saved}, or pass --allow-inexact-resume to "
+    "continue anyway; to make runs extendable, start them with ppo.schedule_steps set to the largest "
+    "budget")
 THREADS_CHANGED = ("the checkpoint in {run_dir} was written with {saved} torch CPU threads, this process "
                    "has {now} (threads={threads}, OMP_NUM_THREADS={omp}): the resumed run would not match "
                    "an uninterrupted one. Resume with --set threads={saved}, or pass "

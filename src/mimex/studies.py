@@ -149,7 +149,9 @@ STUDIES: dict[str, dict[str, Any]] = {
                        "Kuka Reach (as the paper and notes 5.5) with pixels+state, one seed; read it with "
                        "`mimex report --hours-per 10000000`",
         "preset": "pixmc-paper",
-        "set": {"env.name": "pixmc/KukaReach", "env.reward": "sparse"},
+        # a timing profile: the lr schedule does not change the time per step; 0 (a schedule
+        # over the run's own steps) keeps the profile runs made before schedule_steps matching
+        "set": {"env.name": "pixmc/KukaReach", "env.reward": "sparse", "ppo.schedule_steps": 0},
         "axes": {"variant": {
             "none": {"explore.name": "none"}, "icm": {"explore.name": "icm"},
             "rnd": {"explore.name": "rnd"}, "mimex-nm1": _mimex(5, 0.7),

@@ -38,6 +38,8 @@ def test_pixmc_presets_follow_the_task(preset, task):
     # a shorter run is the paper's run cut short: its lr schedule still spans the budget
     assert (cfg.ppo.schedule_steps, dense.ppo.schedule_steps, mine.ppo.schedule_steps) == (
         sparse_steps, dense_steps, sparse_steps)
+    longer = resolve_config(preset, {"env.name": f"pixmc/{task}", "steps": 2 * sparse_steps})
+    assert longer.ppo.schedule_steps == 2 * sparse_steps  # a schedule never ends before the run
     own = resolve_config(preset, {"env.name": f"pixmc/{task}", "steps": 1234}, ["ppo.schedule_steps=0"])
     assert own.ppo.schedule_steps == 0 and own.steps_only_end_the_run() is False
 

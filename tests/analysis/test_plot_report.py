@@ -93,6 +93,19 @@ def test_runs_that_differ_beyond_the_seed_are_not_averaged(tmp_path, capsys):
     assert [g.method for g in groups] == ["mimex mask_ratio=0.5", "mimex mask_ratio=0.7"]
 
 
+def test_seeds_at_different_budgets_are_one_method_only_where_steps_only_end_the_run(tmp_path):
+    """A study being extended has seeds at the old and the new budget: the same method where
+    steps only says where a run stops (here a constant lr), another config where the lr
+    schedule spans each run's own steps."""
+    write_run(tmp_path / "x" / "a", seed=0, sets=["steps=1000"])
+    write_run(tmp_path / "x" / "b", seed=1, sets=["steps=2000"])
+    assert [len(g.runs) for g in group_runs(find_runs([tmp_path / "x"]))] == [2]
+    write_run(tmp_path / "y" / "a", seed=0, sets=["steps=1000", "ppo.lr_schedule=cos"])
+    write_run(tmp_path / "y" / "b", seed=1, sets=["steps=2000", "ppo.lr_schedule=cos"])
+    with pytest.raises(ConfigError, match="differ in more than the seed.*steps: 1000 vs 2000"):
+        group_runs(find_runs([tmp_path / "y"]))
+
+
 def test_sweep_method_names_and_unfinished_runs(tmp_path):
     write_run(tmp_path / "a", seed=0, method="l5-nm5", sets=["explore.mimex.n_masks=5"])
     write_run(tmp_path / "b", seed=1, method="l5-nm5", sets=["explore.mimex.n_masks=5"], finished=False)

@@ -291,21 +291,6 @@ def test_a_grown_budget_extends_finished_runs_exactly_when_the_schedule_allows(t
                                   (tmp_path / "c").resolve())[0])
 
 
-def test_a_hash_only_sweep_file_of_the_older_hash_still_matches(tmp_path):
-    """The oldest sweep.json held only the hash, and hashes then always covered ``steps``."""
-    from mimex.run.sweep import config_hash
-
-    run = expand(load_spec(write(tmp_path, TINY.format(explore="none", steps=64))), tmp_path.resolve())[0]
-    assert run.config.steps_only_end_the_run() and config_hash(run.config, with_steps=True) != run.config_hash
-    d = Path(run.config.run_dir)
-    d.mkdir(parents=True)
-    (d / "sweep.json").write_text(json.dumps({"config_hash": config_hash(run.config, with_steps=True)}))
-    assert backends.run_state(run).state == "new"
-    (d / "sweep.json").write_text(json.dumps({"config_hash": "0123456789ab"}))
-    with pytest.raises(ConfigError, match="another config"):
-        backends.run_state(run)
-
-
 def test_a_second_sigterm_does_not_cancel_the_checkpoint_but_a_second_ctrl_c_does():
     """A scheduler that signals every process of a job and the sweep forwarding its own
     SIGTERM reach a worker twice, and a Ray task cancelled after a SIGTERM gets Ray's

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from mimex.agents import ppo as ppo_module
-from mimex.errors import CheckpointError
+from mimex.errors import CheckpointError, ConfigError
 from mimex.explore import list_explorers
 from mimex.run.logger import read_metrics
 from mimex.run.train import make_vec_env, train
@@ -81,6 +81,18 @@ def test_a_run_with_a_longer_schedule_is_the_longer_runs_prefix_and_extends_exac
     half = [r for r in read_metrics(long["run_dir"]) if r["step"] <= 128]
     assert short[-1]["charts/learning_rate"] < 0.1 * half[-1]["charts/learning_rate"]
     assert short[-1]["explore/beta"] < half[-1]["explore/beta"]
+
+
+def test_resuming_to_another_total_is_refused_where_the_schedule_spans_the_run(tiny_config):
+    """A cosine lr over the run's own steps would jump back up if the total grew part-way:
+    refused with the fix, allowed (and warned about) with allow_inexact_resume."""
+    sets = ["ppo.lr_schedule=cos"]
+    train(tiny_config(name="c", steps=64, sets=sets))
+    with pytest.raises(CheckpointError, match=r"started with steps=64 .* ppo.schedule_steps"):
+        train(tiny_config(name="c", steps=128, sets=sets))
+    assert train(tiny_config(name="c", steps=128, sets=sets), allow_inexact_resume=True)["step"] == 128
+    with pytest.raises(ConfigError, match=r"ppo.schedule_steps=64 is below steps=128"):
+        tiny_config(name="d", steps=128, sets=[*sets, "ppo.schedule_steps=64"])
 
 
 def test_resume_with_another_config_names_both_values(tiny_config):

@@ -20,7 +20,8 @@ import numpy as np
 
 from mimex.analysis import stats
 from mimex.config.migrate import upgrade_config
-from mimex.errors import ConfigError
+from mimex.config.schema import RunConfig, from_dict
+from mimex.errors import ConfigError, MimexError
 
 # Keys that do not change what a run learns (or name where it went).
 BOOKKEEPING = ("run_dir", "progress", "checkpoint_minutes", "tensorboard", "threads", "log_every", "device")
@@ -39,6 +40,9 @@ class Run:
     summary: dict[str, Any] | None = None
     sweep: dict[str, Any] | None = None
     method: str = ""
+    # its steps only say where it stops (RunConfig.steps_only_end_the_run): seeds at different
+    # budgets (a study being extended) are still one method
+    extendable: bool = False
 
     @property
     def env(self) -> str:
@@ -95,9 +99,14 @@ def load_run(path: str | Path) -> Run:
             except ValueError:  # a torn last line of a running run
                 continue
     sweep = _read_json(p / "sweep.json")
-    flat = flatten(upgrade_config(config))  # keys added since: as the run ran, so old and new seeds group
+    upgraded = upgrade_config(config)
+    flat = flatten(upgraded)  # keys added since: as the run ran, so old and new seeds group
     method = str(sweep["method"]) if sweep and "method" in sweep else str(flat.get("explore.name", "?"))
-    return Run(p, flat, rows, _read_json(p / "summary.json"), sweep, method)
+    try:
+        extendable = from_dict(RunConfig, upgraded).steps_only_end_the_run()
+    except (MimexError, ValueError, TypeError, AttributeError, KeyError):  # not a readable config
+        extendable = False
+    return Run(p, flat, rows, _read_json(p / "summary.json"), sweep, method, extendable)
 
 
 def find_runs(paths: list[str | Path], finished_only: bool = False) -> list[Run]:
@@ -146,7 +155,7 @@ def group_runs(runs: list[Run], group_by: tuple[str, ...] = ()) -> list[Group]:
     for g in groups.values():
         ref = g.runs[0]
         for other in g.runs[1:]:
-            diff = config_diff(ref.config, other.config)
+            diff = config_diff(ref.config, other.config, steps=not (ref.extendable and other.extendable))
             if diff:
                 raise ConfigError(
                     f"{g.env} / {g.method}: runs {ref.path} and {other.path} differ in more than the "
@@ -168,9 +177,10 @@ def check_metric(groups: list[Group], metric: str) -> None:
     raise ConfigError(f"no run logs {metric!r}; choose --metric from: {', '.join(logged) or '(no rows yet)'}")
 
 
-def config_diff(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
-    """``key: A vs B`` for each flattened key (seed and bookkeeping aside) that differs."""
-    skip = {"seed", *BOOKKEEPING}
+def config_diff(a: dict[str, Any], b: dict[str, Any], steps: bool = True) -> list[str]:
+    """``key: A vs B`` for each flattened key (seed and bookkeeping aside, and ``steps``
+    unless ``steps``) that differs."""
+    skip = {"seed", *BOOKKEEPING} | (set() if steps else {"steps"})
     return [f"{k}: {_value_text(a.get(k))} vs {_value_text(b.get(k))}"
             for k in sorted(set(a) | set(b)) if k not in skip and a.get(k) != b.get(k)]
 

@@ -89,8 +89,9 @@ def resolve_config(preset: str | None = None, overrides: dict[str, Any] | None =
         k, v = item.split("=", 1)
         parsed[k.strip()] = v
     apply_overrides(data, parsed, parse=True)
-    per_task = task_settings(preset, data["env"]["name"], data["env"]["reward"], data["explore"]["name"])
     given = set(overrides or {}) | set(parsed)
+    per_task = task_settings(preset, data["env"]["name"], data["env"]["reward"], data["explore"]["name"],
+                             data["steps"] if "steps" in given else None)
     apply_overrides(data, {k: v for k, v in per_task.items() if k not in given})
     return from_dict(RunConfig, data)
 

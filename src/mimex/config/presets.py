@@ -220,10 +220,11 @@ TASK_FOLLOWING_PRESETS = ("pixmc", "pixmc-paper")
 
 
 def task_settings(preset: str | None, env_name: str, reward: str | None,
-                  explore: str | None = None) -> dict[str, Any]:
+                  explore: str | None = None, steps: int | None = None) -> dict[str, Any]:
     """Keys a preset sets from the task and bonus: for the PixMC presets, ``ppo.lr`` and
     ``steps`` of the official config of ``env_name`` at ``reward`` (the paper's budget:
-    iterations x 16,384), and ``ppo.schedule_steps`` = that budget; for the DMC presets, the
+    iterations x 16,384), and ``ppo.schedule_steps`` = that budget (or the user's ``steps``
+    where larger: a schedule never ends before the run); for the DMC presets, the
     official ``k_expl`` of RND (0.01 where MIMEx and ICM use 0.05, notes 6) and quadruped_run's
     100k replay. Empty for other presets and tasks. User-given keys win over these."""
     if preset in ("dmc", "dmc-cpu"):
@@ -237,4 +238,4 @@ def task_settings(preset: str | None, env_name: str, reward: str | None,
     budget = (dense_iters if reward == "dense" else sparse_iters) * PAPER_ITERATION_STEPS
     # the lr schedule spans the paper's budget even when --steps is smaller: a shorter run is
     # the paper's run cut short (and extends exactly), not a run with a compressed schedule
-    return {"ppo.lr": lr, "steps": budget, "ppo.schedule_steps": budget}
+    return {"ppo.lr": lr, "steps": budget, "ppo.schedule_steps": max(budget, steps or 0)}

@@ -207,6 +207,11 @@ class RunConfig:
         check(self.agent == "ppo" or not self.ppo.compile,
               f"ppo.compile applies to agent ppo only; agent {self.agent} does not use it: remove --set ppo.compile=true")
         check(self.steps >= 1, f"steps must be >= 1, got {self.steps}")
+        check(self.agent != "ppo" or not 0 < self.ppo.schedule_steps < self.steps
+              or (self.ppo.lr_schedule == "constant" and not self.explore.beta_anneal),
+              f"ppo.schedule_steps={self.ppo.schedule_steps} is below steps={self.steps}: the lr schedule / "
+              f"beta anneal would sit at 0 for the last {self.steps - self.ppo.schedule_steps} steps; set "
+              "ppo.schedule_steps >= steps (or 0: the run's steps)")
         check(hasattr(self.seed, "__index__") and not isinstance(self.seed, bool) and self.seed >= 0,
               f"seed must be an integer >= 0, got {self.seed!r}")
         todo, bad = [("", dataclasses.asdict(self))], []

@@ -86,8 +86,6 @@ def run_state(run: PlannedRun) -> RunState:
     if held is not None:  # the sweep's own record: its config, or (older sweeps) only its hash
         saved = held.get("config") if isinstance(held, dict) else "unreadable"
         have = held.get("config_hash") if saved is None else saved_config_hash(saved)
-        if saved is None and have == config_hash(run.config, with_steps=True):
-            have = want  # hashed before steps could be left out
     elif (d / "config.json").exists():  # a run made by `mimex train`
         try:
             saved = json.loads((d / "config.json").read_text(encoding="utf-8"))
@@ -120,6 +118,10 @@ def run_state(run: PlannedRun) -> RunState:
         return RunState(run, "done", int(summary["step"]), total)
     if (d / "checkpoint.pt").exists():  # a finished run of a smaller budget is extended
         return RunState(run, "extend" if summary is not None else "resume", step, total)
+    if summary is not None:
+        raise ConfigError(f"{d} holds this run finished at step {summary.get('step')}, below this sweep's "
+                          f"{run.config.steps}, but no checkpoint.pt to extend it from: restore its "
+                          "checkpoint, or move that directory away to rerun it from the start")
     return RunState(run, "new", 0, total)
 
 

@@ -81,13 +81,17 @@ class PlannedRun:
         return config_hash(self.config)
 
 
-def config_hash(cfg: RunConfig, with_steps: bool = False) -> str:
-    """12 hex digits of the SHA-256 of the config, bookkeeping keys left out, and ``steps``
-    too where it only ends the run (``RunConfig.steps_only_end_the_run``): a sweep whose
-    budget grows then extends its finished runs instead of calling them another config.
-    ``with_steps``: always hash ``steps`` (how sweeps before 2026-11-26 hashed)."""
-    skip = BOOKKEEPING + (("steps",) if cfg.steps_only_end_the_run() and not with_steps else ())
-    data = {k: v for k, v in to_dict(cfg).items() if k not in skip}
+def config_hash(cfg: RunConfig) -> str:
+    """12 hex digits of the SHA-256 of what the run trains: the config without bookkeeping keys
+    and without ``steps`` (where a run stops), with ``ppo.schedule_steps`` as the horizon its
+    lr schedule and beta anneal actually span (``schedule_steps or steps``; 0 where nothing
+    decays, or for DrQ-v2). So a sweep whose budget grows extends its finished runs, a run of
+    the paper's budget matches whether its horizon was given or implied, and runs whose
+    schedules differ never match."""
+    data = {k: v for k, v in to_dict(cfg).items() if k not in BOOKKEEPING + ("steps",)}
+    p = cfg.ppo
+    decays = cfg.agent == "ppo" and (p.lr_schedule != "constant" or cfg.explore.beta_anneal)
+    data["ppo"] = {**data["ppo"], "schedule_steps": (p.schedule_steps or cfg.steps) if decays else 0}
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
 

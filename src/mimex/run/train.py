@@ -186,6 +186,7 @@ def _train_locked(cfg: RunConfig, run_dir: Path, device: torch.device, allow_ine
         if int(ckpt["agent"]["global_step"]) >= cfg.steps:
             return _already_finished(cfg, run_dir, device, ckpt)
         _check_threads(cfg, run_dir, ckpt, allow_inexact)
+        _check_schedule(cfg, run_dir, ckpt, allow_inexact)
     _explain_steps(cfg)
     seed_everything(cfg.seed, cfg.deterministic)
     envs = make_vec_env(cfg)  # bad env options fail here, before anything is written
@@ -245,6 +246,18 @@ def _check_threads(cfg: RunConfig, run_dir: Path, ckpt: dict[str, Any], allow_in
         raise CheckpointError(msg)
     note("warning (--allow-inexact-resume): " + msg.split(": the resumed")[0]
          + "; the resumed run will not be bit-exact")
+
+
+def _check_schedule(cfg: RunConfig, run_dir: Path, ckpt: dict[str, Any], allow_inexact: bool) -> None:
+    """A run whose lr schedule or beta anneal spans its own steps cannot be resumed to another
+    total without changing its schedule part-way: refused (or, with ``allow_inexact``, warned)."""
+    saved = int(ckpt["config"].get("steps", cfg.steps))
+    if saved == cfg.steps or cfg.steps_only_end_the_run():
+        return
+    msg = errors.SCHEDULE_STEPS_CHANGED.format(run_dir=run_dir, saved=saved, now=cfg.steps)
+    if not allow_inexact:
+        raise CheckpointError(msg)
+    note("warning (--allow-inexact-resume): " + msg.split(": resuming")[0] + "; its schedule changes now")
 
 
 def _start_or_restore(agent: Any, envs: VecEnv, ckpt: dict[str, Any] | None) -> float:
