@@ -284,6 +284,12 @@ def test_a_grown_budget_extends_finished_runs_exactly_when_the_schedule_allows(t
     got, want = _curve(run.config.run_dir), _curve(straight / run.name)
     assert [r["step"] for r in got] == list(range(32, 129, 32)) and got == want
 
+    lost = (tmp_path / "lost").resolve()  # finished, but its checkpoint is gone: not redone silently
+    assert main(["sweep", short, "--root", str(lost)]) == 0
+    (lost / run.name / "checkpoint.pt").unlink()
+    with pytest.raises(ConfigError, match="finished at step 64, below this sweep's 128, but no checkpoint.pt"):
+        backends.run_state(expand(load_spec(grown), lost)[0])
+
     compressed = write(tmp_path, GROWN.format(steps=64, more=""), "c.yaml")
     assert main(["sweep", compressed, "--root", str(tmp_path / "c")]) == 0
     with pytest.raises(ConfigError, match=r"at another budget \(steps 64, this sweep's 128\).*ppo.schedule_steps"):

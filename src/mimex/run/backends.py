@@ -3,8 +3,9 @@
 
 Finished runs (``summary.json`` at the run's step budget) are skipped; interrupted ones
 (a ``checkpoint.pt``) resume exactly where their checkpoint left off, because the runner
-resumes a run directory that holds one; the run-directory lock keeps a retried task from
-writing next to a straggler. A directory that holds another config (its ``sweep.json`` or
+resumes a run directory that holds one; finished runs of a smaller budget are extended where
+their steps only end the run (``RunConfig.steps_only_end_the_run``); the run-directory lock
+keeps a retried task from writing next to a straggler. A directory that holds another config (its ``sweep.json`` or
 ``config.json`` hash differs) stops the sweep before anything runs.
 """
 
