@@ -207,8 +207,7 @@ class RunConfig:
         check(self.agent == "ppo" or not self.ppo.compile,
               f"ppo.compile applies to agent ppo only; agent {self.agent} does not use it: remove --set ppo.compile=true")
         check(self.steps >= 1, f"steps must be >= 1, got {self.steps}")
-        check(self.agent != "ppo" or not 0 < self.ppo.schedule_steps < self.steps
-              or (self.ppo.lr_schedule == "constant" and not self.explore.beta_anneal),
+        check(not self.schedule_decays() or not 0 < self.ppo.schedule_steps < self.steps,
               f"ppo.schedule_steps={self.ppo.schedule_steps} is below steps={self.steps}: the lr schedule / "
               f"beta anneal would sit at 0 for the last {self.steps - self.ppo.schedule_steps} steps; set "
               "ppo.schedule_steps >= steps (or 0: the run's steps)")
@@ -229,14 +228,17 @@ class RunConfig:
               f"ppo.minibatches={self.ppo.minibatches} must divide the rollout of env.num_envs * "
               f"ppo.num_steps = {self.env.num_envs} * {self.ppo.num_steps} = {batch}")
 
+    def schedule_decays(self) -> bool:
+        """Whether something in training decays over a horizon of steps: PPO's lr schedule or
+        beta anneal (DrQ-v2's schedules count absolute steps)."""
+        return self.agent == "ppo" and (self.ppo.lr_schedule != "constant" or self.explore.beta_anneal)
+
     def steps_only_end_the_run(self) -> bool:
-        """Whether ``steps`` only says where the run stops: nothing in training is scaled by it
-        (DrQ-v2's schedules count absolute steps; PPO with ``ppo.schedule_steps`` set, or with a
-        constant lr and no beta anneal). Such a run is the exact beginning of the same run with
-        more steps, and resuming it with a larger ``steps`` extends it exactly."""
-        if self.agent != "ppo":
-            return True
-        return self.ppo.schedule_steps > 0 or (self.ppo.lr_schedule == "constant" and not self.explore.beta_anneal)
+        """Whether ``steps`` only says where the run stops: nothing decays, or it decays over
+        ``ppo.schedule_steps`` rather than the run's own steps. Such a run is the exact
+        beginning of the same run with more steps, and resuming it with a larger ``steps``
+        extends it exactly."""
+        return not self.schedule_decays() or self.ppo.schedule_steps > 0
 
 
 def to_dict(cfg: Any) -> dict[str, Any]:

@@ -89,9 +89,8 @@ def config_hash(cfg: RunConfig) -> str:
     the paper's budget matches whether its horizon was given or implied, and runs whose
     schedules differ never match."""
     data = {k: v for k, v in to_dict(cfg).items() if k not in BOOKKEEPING + ("steps",)}
-    p = cfg.ppo
-    decays = cfg.agent == "ppo" and (p.lr_schedule != "constant" or cfg.explore.beta_anneal)
-    data["ppo"] = {**data["ppo"], "schedule_steps": (p.schedule_steps or cfg.steps) if decays else 0}
+    horizon = (cfg.ppo.schedule_steps or cfg.steps) if cfg.schedule_decays() else 0
+    data["ppo"] = {**data["ppo"], "schedule_steps": horizon}
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
 
