@@ -8,8 +8,9 @@ Inputs are a dict (see :class:`~mimex.agents.observations.ObsPipeline`):
   (the MVP actor-critic of the paper).
 
 Continuous actions: a diagonal Gaussian with a state-independent log-std (the std is
-``exp(log_std)``, not its square as in the official code), or a scheduled std. Discrete
-actions: a categorical distribution.
+``exp(log_std)``; with ``ppo.std_squared`` it is ``exp(log_std)^2`` as in the official code,
+notes 2.4), or a scheduled std (squared too with ``std_squared``). Discrete actions: a
+categorical distribution.
 """
 
 from __future__ import annotations
@@ -54,8 +55,9 @@ class ActorCritic(nn.Module):
         self.encoders = nn.ModuleDict(enc)
         self.actor = mlp(width, cfg.hidden, action_dim, cfg.activation, out_gain=0.01)
         self.critic = mlp(width, cfg.hidden, 1, cfg.activation, out_gain=1.0)
+        self.std_power = 2 if cfg.std_squared else 1
         self.log_std = None if discrete else nn.Parameter(
-            torch.full((action_dim,), math.log(cfg.init_std))
+            torch.full((action_dim,), math.log(cfg.init_std) / self.std_power)
         )
 
     def features(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -70,8 +72,14 @@ class ActorCritic(nn.Module):
         out = self.actor(h)
         if self.discrete:
             return Categorical(logits=out)
-        scale = self.log_std.exp() if std is None else torch.as_tensor(std, dtype=out.dtype, device=out.device)
-        return Normal(out, scale.expand_as(out))
+        return Normal(out, self.action_std(std).to(out.dtype).expand_as(out))
+
+    def action_std(self, std: float | torch.Tensor | None = None) -> torch.Tensor:
+        """The Gaussian's std, float[A] (learned) or float[] (a given ``std``), after the
+        parametrisation's power (``exp(log_std)`` or, with ``std_squared``, its square)."""
+        if std is None:
+            return (self.log_std * self.std_power).exp()
+        return torch.as_tensor(std, device=self.log_std.device) ** self.std_power
 
     def act(self, inputs: dict[str, torch.Tensor], std: float | None = None,
             deterministic: bool = False) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

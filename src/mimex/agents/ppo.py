@@ -223,7 +223,7 @@ class PPOAgent:
             metrics["charts/episodes"] = len(episodes)
             metrics.update(end_fractions(episodes))
         if not self.discrete:
-            metrics["policy/std"] = float(std if std is not None else self.net.log_std.detach().exp().mean())
+            metrics["policy/std"] = float(self.net.action_std(std).detach().mean())
         return metrics
 
     def _intrinsic(self, seqs: list[torch.Tensor], pads: list[torch.Tensor],

@@ -70,6 +70,7 @@ class PPOConfig:
     feature_norm: str = opt("standardize", "frozen image features: 'standardize' each feature vector over its entries (a fixed map, no learned or running statistics: O(1) features like the paper's ViT) or 'none' (raw random-CNN outputs, std about 0.04)")
     init_std: float = opt(1.0, "initial std of the Gaussian policy (continuous actions)")
     action_std: str = opt("learned", "'learned' (state-independent log-std) or 'linear(start,end,steps)' schedule over env steps")
+    std_squared: bool = opt(False, "the official PixMC parametrisation (notes 2.4, 8.10): the policy std is exp(log_std)^2 (a scheduled std is squared too: linear(1.0,0.1,N) decays to 0.01), so Adam moves the log of the std twice as fast; init_std stays the initial std. Off: std = exp(log_std)")
     compile: bool = opt(False, "torch.compile each minibatch's loss (forward, losses, their backward): a 1.08-1.16x faster PPO update on 2 CPU cores, 0.93-1.12x whole loop (docs/benchmarks.md), a few seconds to compile at the start; needs a C++ compiler (CPU) or Triton (CUDA). Float rounding differs from eager, so keep it unchanged within a run")
 
     def __post_init__(self) -> None:
