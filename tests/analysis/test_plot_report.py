@@ -136,3 +136,16 @@ def test_runs_of_several_sweeps_are_told_apart_by_study(tmp_path):
     write_run(tmp_path / "c", seed=0, method="mimex", study="fig7")
     with pytest.raises(ConfigError, match="same config and seed"):
         group_runs(find_runs([tmp_path]))
+
+
+def test_seeds_saved_before_a_key_existed_group_with_newer_ones(tmp_path):
+    """A config.json from before a key existed reads it as its default (or its migrated old
+    value), so the study's older and newer seeds are one method, not 'differ in more than the seed'."""
+    old = write_run(tmp_path / "m" / "seed0", seed=0)
+    write_run(tmp_path / "m" / "seed1", seed=1)
+    data = json.loads((old / "config.json").read_text())
+    del data["ppo"]["std_squared"], data["ppo"]["action_std"], data["explore"]["mimex"]["mask"]
+    (old / "config.json").write_text(json.dumps(data))
+    [group] = group_runs(find_runs([tmp_path / "m"]))
+    assert len(group.runs) == 2
+    assert group.runs[0].config["ppo.std_squared"] is False

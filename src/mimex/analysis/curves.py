@@ -20,7 +20,7 @@ import numpy as np
 
 from mimex.analysis import stats
 from mimex.config.migrate import upgrade_config
-from mimex.config.schema import RunConfig, from_dict
+from mimex.config.schema import RunConfig, from_dict, to_dict
 from mimex.errors import ConfigError, MimexError
 
 # Keys that do not change what a run learns (or name where it went).
@@ -100,12 +100,15 @@ def load_run(path: str | Path) -> Run:
                 continue
     sweep = _read_json(p / "sweep.json")
     upgraded = upgrade_config(config)
-    flat = flatten(upgraded)  # keys added since: as the run ran, so old and new seeds group
-    method = str(sweep["method"]) if sweep and "method" in sweep else str(flat.get("explore.name", "?"))
     try:
-        extendable = from_dict(RunConfig, upgraded).steps_only_end_the_run()
+        cfg = from_dict(RunConfig, upgraded)
     except (MimexError, ValueError, TypeError, AttributeError, KeyError):  # not a readable config
-        extendable = False
+        cfg = None
+    # keys added since: as the run ran (upgrade_config), any other with its default, so the
+    # seeds of one method made before and after a key existed still group
+    flat = flatten(upgraded if cfg is None else to_dict(cfg))
+    method = str(sweep["method"]) if sweep and "method" in sweep else str(flat.get("explore.name", "?"))
+    extendable = cfg is not None and cfg.steps_only_end_the_run()
     return Run(p, flat, rows, _read_json(p / "summary.json"), sweep, method, extendable)
 
 
