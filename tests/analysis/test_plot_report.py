@@ -149,3 +149,27 @@ def test_seeds_saved_before_a_key_existed_group_with_newer_ones(tmp_path):
     [group] = group_runs(find_runs([tmp_path / "m"]))
     assert len(group.runs) == 2
     assert group.runs[0].config["ppo.std_squared"] is False
+
+
+@pytest.mark.parametrize("seeds", [(2, 2), (5, 2)])
+def test_long_method_names_do_not_squeeze_the_curve_panels(tmp_path, seeds):
+    """Runs of several studies carry long labels; the summary panels write them inside, so
+    every curve panel keeps the width it has with short names."""
+    from mimex.analysis.plot import figure
+
+    width = {}
+    for label in ("a", "a-study-with-a-long-name/and-a-variant-named-at-length"):
+        root = tmp_path / label.replace("/", "_")
+        for j, (explore, n) in enumerate((("mimex", seeds[0]), ("none", seeds[1]))):
+            for seed in range(n):
+                write_run(root / explore / f"seed{seed}", explore=explore, seed=seed,
+                          level=0.2 + 0.3 * j + 0.01 * seed, method=f"{label}-{explore}")
+        fig = figure(group_runs(find_runs([root])), "charts/success_rate")
+        curve_ax, iqm_ax, poi_ax = fig.axes[:3]
+        assert iqm_ax.get_yticklabels() == [] and poi_ax.get_yticklabels() == []
+        width[label] = curve_ax.get_position().width
+        texts = [t.get_text() for ax in fig.axes for t in ax.texts]
+        assert f"{label}-mimex" in texts and f"P({label}-mimex > {label}-none)" in texts
+        assert ("n=2" in texts) == (seeds[0] != seeds[1])
+        fig.clf()
+    assert width["a-study-with-a-long-name/and-a-variant-named-at-length"] == pytest.approx(width["a"], rel=0.05)

@@ -58,6 +58,23 @@ def aggregate(groups: list[Group], metric: str, window: int = 200, reps: int = 2
 def plot(groups: list[Group], metric: str, out_dir: str | Path, x: str = "steps",
          window: int = 200, name: str | None = None) -> list[Path]:
     """Draw the figure; returns the PNG and SVG paths."""
+    import matplotlib.pyplot as plt
+
+    fig = figure(groups, metric, x, window)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    stem = name or metric.replace("/", "_")
+    paths = [out / f"{stem}.png", out / f"{stem}.svg"]
+    for p in paths:
+        fig.savefig(p, dpi=120)
+    plt.close(fig)
+    return paths
+
+
+def figure(groups: list[Group], metric: str, x: str = "steps", window: int = 200):
+    """The matplotlib Figure: a curve panel per environment, then the IQM and
+    probability-of-improvement panels. Method names label the summary bars inside their
+    panels, so long names (runs of several studies) never squeeze the curve panels."""
     try:
         import matplotlib
     except ImportError:
@@ -80,16 +97,20 @@ def plot(groups: list[Group], metric: str, out_dir: str | Path, x: str = "steps"
                              squeeze=False)
     flat = list(axes.ravel())
     for ax, env in zip(flat, envs, strict=False):
+        curves = []
         for g in [g for g in groups if g.env == env]:
             grid, ys = group_curves(g, metric, x, window)
-            if not grid.size or not ys.shape[0]:
-                continue
+            if grid.size and ys.shape[0]:
+                curves.append((g.method, grid, ys))
+        seeds = {ys.shape[0] for _, _, ys in curves}
+        for i, (method, grid, ys) in enumerate(curves):
             mean, lo, hi = stats.bootstrap_ci_mean(ys)
-            ax.plot(grid, mean, color=colors[g.method], lw=2)
-            ax.fill_between(grid, lo, hi, color=colors[g.method], alpha=0.2, lw=0)
-            ax.annotate(f"n={ys.shape[0]}", (grid[-1], mean[-1]), fontsize=8, color=colors[g.method],
-                        xytext=(2, 0), textcoords="offset points", va="center")
-        ax.set_title(env, fontsize=11)
+            ax.plot(grid, mean, color=colors[method], lw=2)
+            ax.fill_between(grid, lo, hi, color=colors[method], alpha=0.2, lw=0)
+            if len(seeds) > 1:  # seed counts differ: a stack of "n=..." in the lines' colours
+                ax.annotate(f"n={ys.shape[0]}", (1, 1), xycoords="axes fraction", xytext=(-4, -4 - 10 * i),
+                            textcoords="offset points", fontsize=8, color=colors[method], ha="right", va="top")
+        ax.set_title(env if len(seeds) != 1 else f"{env} ({seeds.pop()} seeds)", fontsize=11)
         ax.set_xlabel(f"environment {x}")
         ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: short_count(v)))
         ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(5))
@@ -97,9 +118,14 @@ def plot(groups: list[Group], metric: str, out_dir: str | Path, x: str = "steps"
         ax.grid(alpha=0.3)
     k = len(envs)
     if extra:
-        _iqm_panel(flat[k], agg, colors, metric)
+        rows_iqm = [(m, *agg["iqm"][m], colors[m]) for m in agg["iqm"]]
+        _bar_rows(flat[k], rows_iqm, f"IQM of final {metric.split('/')[-1]}",
+                  f"aggregate over {len(agg['envs'])} task(s)")
     if extra == 2:
-        _poi_panel(flat[k + 1], agg)
+        rows_poi = [(f"P({a} > {b})", *agg["poi"][(a, b)], "tab:blue") for a, b in agg["poi"]]
+        _bar_rows(flat[k + 1], rows_poi, "probability of improvement", "pairwise, over tasks")
+        flat[k + 1].axvline(0.5, color="gray", ls="--", lw=1)
+        flat[k + 1].set_xlim(-0.02, 1.02)
     for ax in flat[n:]:
         ax.set_visible(False)
     handles = [plt.Line2D([], [], color=colors[m], lw=3) for m in methods]
@@ -109,41 +135,25 @@ def plot(groups: list[Group], metric: str, out_dir: str | Path, x: str = "steps"
                ncol=min(len(methods), 6), fontsize=11, frameon=False)
     fig.suptitle(f"{metric}: mean over seeds, 95% bootstrap CI", y=0.01, fontsize=9, va="bottom")
     fig.tight_layout(rect=(0, 0.2 / height, 1, 1 - 0.3 * legend_rows / height))
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    stem = name or metric.replace("/", "_")
-    paths = [out / f"{stem}.png", out / f"{stem}.svg"]
-    for p in paths:
-        fig.savefig(p, dpi=120)
-    plt.close(fig)
-    return paths
+    return fig
 
 
-def _iqm_panel(ax, agg: dict, colors: dict, metric: str) -> None:
-    names = list(agg["iqm"])
-    for i, m in enumerate(names):
-        point, lo, hi = agg["iqm"][m]
-        ax.plot([lo, hi], [i, i], color=colors[m], lw=6, alpha=0.5, solid_capstyle="butt")
-        ax.plot([point], [i], "|", color="black", ms=14)
-    ax.set_yticks(range(len(names)), names)
-    ax.set_ylim(-0.6, len(names) - 0.4)
-    ax.set_xlabel(f"IQM of final {metric.split('/')[-1]}")
-    ax.set_title(f"aggregate over {len(agg['envs'])} task(s)", fontsize=11)
-    ax.grid(alpha=0.3, axis="x")
-
-
-def _poi_panel(ax, agg: dict) -> None:
-    pairs = list(agg["poi"])
-    for i, (a, b) in enumerate(pairs):
-        p, lo, hi = agg["poi"][(a, b)]
-        ax.plot([lo, hi], [i, i], color="tab:blue", lw=6, alpha=0.5, solid_capstyle="butt")
-        ax.plot([p], [i], "|", color="black", ms=14)
-    ax.axvline(0.5, color="gray", ls="--", lw=1)
-    ax.set_yticks(range(len(pairs)), [f"P({a} > {b})" for a, b in pairs], fontsize=9)
-    ax.set_xlim(-0.02, 1.02)
-    ax.set_ylim(-0.6, len(pairs) - 0.4)
-    ax.set_xlabel("probability of improvement")
-    ax.set_title("pairwise, over tasks", fontsize=11)
+def _bar_rows(ax, rows: list[tuple], xlabel: str, title: str) -> None:
+    """One interval bar per row, top to bottom, its label written just above it inside the
+    panel. ``rows``: (label, point, lo, hi, color)."""
+    longest = max(len(r[0]) for r in rows)
+    # about 0.55 em per character; the panel is about 250 points wide
+    fontsize = max(5.0, min(9.0 if len(rows) <= 6 else 7.0, 250 / (0.55 * longest)))
+    for i, (label, point, lo, hi, color) in enumerate(rows):
+        y = len(rows) - 1 - i
+        ax.plot([lo, hi], [y, y], color=color, lw=6, alpha=0.5, solid_capstyle="butt")
+        ax.plot([point], [y], "|", color="black", ms=12)
+        ax.annotate(label, (0, y), xycoords=("axes fraction", "data"), xytext=(3, 5),
+                    textcoords="offset points", fontsize=fontsize, va="bottom", ha="left", clip_on=True)
+    ax.set_yticks([])
+    ax.set_ylim(-0.5, len(rows) - 0.2)
+    ax.set_xlabel(xlabel)
+    ax.set_title(title, fontsize=11)
     ax.grid(alpha=0.3, axis="x")
 
 
