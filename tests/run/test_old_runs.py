@@ -11,7 +11,7 @@ from mimex.explore import make_explorer
 from mimex.run.checkpoint import CHECKPOINT, load_checkpoint, save_checkpoint
 
 # What the first release wrote for keys that have since changed type or appeared.
-NEW_PPO = ("sampler", "value_loss", "adam_eps", "feature_norm", "compile")
+NEW_PPO = ("sampler", "value_loss", "adam_eps", "feature_norm", "compile", "schedule_steps", "std_squared")
 
 
 def _as_old(data):
@@ -67,3 +67,45 @@ def test_old_explorer_state_dict_with_a_bool_reward_norm_loads():
     make_explorer("rnd", input_dim=3, reward_norm=True).load_state_dict(sd)
     x = torch.randn(4, 1, 3)
     assert make_explorer("rnd", input_dim=3, reward_norm="step").reward(x).shape == (4,)
+
+
+# Every key a config had before `upgrade_config` began filling keys in (frozen: never add to it).
+FIRST_KEYS = {
+    "env": "name reward obs num_envs options", "": "agent steps seed run_dir device threads log_every "
+    "checkpoint_minutes tensorboard progress deterministic",
+    "ppo": "num_steps epochs minibatches lr lr_schedule gamma gae_lambda clip value_coef clip_value_loss "
+           "ent_coef max_grad_norm norm_adv norm_obs hidden activation encoder feature_dim init_std action_std",
+    "explore": "name beta beta_anneal batch_size epochs seq_end",
+    "explore.mimex": "seq_len mask_ratio n_masked n_visible n_masks mask pad size embed_dim depth num_heads "
+                     "decoder_embed_dim decoder_depth decoder_num_heads use_cls norm_loss lr reward_norm seed device",
+    "explore.icm": "feature_dim hidden_dim beta eta lr reward_norm seed device",
+    "explore.rnd": "output_dim hidden_dim lr obs_norm reward_norm update_proportion seed device",
+}
+
+
+def _leaves(data, prefix=""):
+    for k, v in data.items():
+        if isinstance(v, dict) and k != "options":
+            yield from _leaves(v, f"{prefix}{k}.")
+        else:
+            yield prefix + k
+
+
+def test_every_key_added_since_the_first_release_has_its_old_value_in_migrate():
+    """A key added to RunConfig needs the value that behaves as before it existed in
+    mimex.config.migrate, or checkpoints saved before it stop resuming ("checkpoint has None")."""
+    first = {f"{sec}.{k}" if sec else k for sec, keys in FIRST_KEYS.items() for k in keys.split()}
+    data = to_dict(RunConfig())
+    for key in _leaves(data):
+        if key in first or key.startswith("drqv2."):  # drqv2 is filled in whole
+            continue
+        old = json.loads(json.dumps(data))
+        *path, last = key.split(".")
+        section = old
+        for p in path:
+            section = section[p]
+        del section[last]
+        section = upgrade_config(old)
+        for p in path:
+            section = section[p]
+        assert last in section, f"{key} was added without an entry in mimex.config.migrate"

@@ -72,14 +72,17 @@ class ActorCritic(nn.Module):
         out = self.actor(h)
         if self.discrete:
             return Categorical(logits=out)
-        return Normal(out, self.action_std(std).to(out.dtype).expand_as(out))
+        return Normal(out, self.action_std(std, out.dtype).expand_as(out))
 
-    def action_std(self, std: float | torch.Tensor | None = None) -> torch.Tensor:
+    def action_std(self, std: float | torch.Tensor | None = None,
+                   dtype: torch.dtype = torch.float32) -> torch.Tensor:
         """The Gaussian's std, float[A] (learned) or float[] (a given ``std``), after the
-        parametrisation's power (``exp(log_std)`` or, with ``std_squared``, its square)."""
+        parametrisation's power (``exp(log_std)`` or, with ``std_squared``, its square). The
+        plain parametrisation adds no operation to the graph (compiled runs round as before)."""
         if std is None:
-            return (self.log_std * self.std_power).exp()
-        return torch.as_tensor(std, device=self.log_std.device) ** self.std_power
+            return self.log_std.exp() if self.std_power == 1 else (2 * self.log_std).exp()
+        given = torch.as_tensor(std, dtype=dtype, device=self.log_std.device)
+        return given if self.std_power == 1 else given.square()
 
     def act(self, inputs: dict[str, torch.Tensor], std: float | None = None,
             deterministic: bool = False) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

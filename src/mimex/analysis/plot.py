@@ -30,9 +30,14 @@ def score_matrix(groups: list[Group], method: str, envs: list[str], metric: str,
     return np.array([c[:n] for c in cols], dtype=np.float64).T
 
 
+# Up to this many methods, P(X > Y) for every pair; above, each method against the best.
+ALL_PAIRS_UP_TO = 5
+
+
 def aggregate(groups: list[Group], metric: str, window: int = 200, reps: int = 2000) -> dict:
-    """IQM with stratified bootstrap CIs per method, and P(X > Y) for every pair, over the
-    environments where every method has runs.
+    """IQM with stratified bootstrap CIs per method, and P(X > Y) for every pair (with more
+    than ``ALL_PAIRS_UP_TO`` methods: the method of the highest IQM against each other one),
+    over the environments where every method has runs.
 
     Returns:
         {"envs": [...], "iqm": {method: (point, lo, hi)}, "poi": {(x, y): (p, lo, hi)}}.
@@ -49,18 +54,22 @@ def aggregate(groups: list[Group], metric: str, window: int = 200, reps: int = 2
     for m, s in scores.items():
         out["iqm"][m] = stats.stratified_bootstrap_ci(s, stats.iqm, reps=reps)
     names = list(scores)
-    for i, a in enumerate(names):
-        for b in names[i + 1:]:
-            out["poi"][(a, b)] = stats.probability_of_improvement_ci(scores[a], scores[b], reps=reps)
+    if len(names) <= ALL_PAIRS_UP_TO:
+        pairs = [(a, b) for i, a in enumerate(names) for b in names[i + 1:]]
+    else:
+        best = max(names, key=lambda m: out["iqm"][m][0])
+        pairs = [(best, b) for b in names if b != best]
+    for a, b in pairs:
+        out["poi"][(a, b)] = stats.probability_of_improvement_ci(scores[a], scores[b], reps=reps)
     return out
 
 
 def plot(groups: list[Group], metric: str, out_dir: str | Path, x: str = "steps",
          window: int = 200, name: str | None = None) -> list[Path]:
     """Draw the figure; returns the PNG and SVG paths."""
+    fig = figure(groups, metric, x, window)  # first: it says what to do if matplotlib is missing
     import matplotlib.pyplot as plt
 
-    fig = figure(groups, metric, x, window)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     stem = name or metric.replace("/", "_")
@@ -93,7 +102,13 @@ def figure(groups: list[Group], metric: str, x: str = "steps", window: int = 200
     n = len(envs) + extra
     cols = min(n, 4)
     rows = -(-n // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.4 * rows + 0.4 + 0.3 * -(-len(methods) // 6)),
+    bars = 0 if not extra else max(len(agg["iqm"]), len(agg["poi"]))
+    row_height = max(3.4, 0.9 + 0.3 * bars)  # a summary bar and its label take 0.3 in
+    # legend entries side by side as far as the figure's width allows (11-point text)
+    entry_in = 0.6 + 0.55 * 11 / 72 * max(len(m) for m in methods)
+    legend_cols = max(1, min(len(methods), 6, int(4.2 * cols / entry_in)))
+    legend_rows = -(-len(methods) // legend_cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, row_height * rows + 0.4 + 0.3 * legend_rows),
                              squeeze=False)
     flat = list(axes.ravel())
     for ax, env in zip(flat, envs, strict=False):
@@ -110,7 +125,8 @@ def figure(groups: list[Group], metric: str, x: str = "steps", window: int = 200
             if len(seeds) > 1:  # seed counts differ: a stack of "n=..." in the lines' colours
                 ax.annotate(f"n={ys.shape[0]}", (1, 1), xycoords="axes fraction", xytext=(-4, -4 - 10 * i),
                             textcoords="offset points", fontsize=8, color=colors[method], ha="right", va="top")
-        ax.set_title(env if len(seeds) != 1 else f"{env} ({seeds.pop()} seeds)", fontsize=11)
+        n_seeds = seeds.pop() if len(seeds) == 1 else 0
+        ax.set_title(f"{env} ({n_seeds} seed{'s' * (n_seeds > 1)})" if n_seeds else env, fontsize=11)
         ax.set_xlabel(f"environment {x}")
         ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: short_count(v)))
         ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(5))
@@ -118,11 +134,13 @@ def figure(groups: list[Group], metric: str, x: str = "steps", window: int = 200
         ax.grid(alpha=0.3)
     k = len(envs)
     if extra:
-        rows_iqm = [(m, *agg["iqm"][m], colors[m]) for m in agg["iqm"]]
+        rows_iqm = [(shorten(m, 72), *agg["iqm"][m], colors[m]) for m in agg["iqm"]]
         _bar_rows(flat[k], rows_iqm, f"IQM of final {metric.split('/')[-1]}",
                   f"aggregate over {len(agg['envs'])} task(s)")
     if extra == 2:
-        rows_poi = [(f"P({a} > {b})", *agg["poi"][(a, b)], "tab:blue") for a, b in agg["poi"]]
+        short = _without_common_folder(list(agg["iqm"]))
+        rows_poi = [(f"P({shorten(short[a], 34)} > {shorten(short[b], 34)})", *agg["poi"][(a, b)], "tab:blue")
+                    for a, b in agg["poi"]]
         _bar_rows(flat[k + 1], rows_poi, "probability of improvement", "pairwise, over tasks")
         flat[k + 1].axvline(0.5, color="gray", ls="--", lw=1)
         flat[k + 1].set_xlim(-0.02, 1.02)
@@ -130,9 +148,8 @@ def figure(groups: list[Group], metric: str, x: str = "steps", window: int = 200
         ax.set_visible(False)
     handles = [plt.Line2D([], [], color=colors[m], lw=3) for m in methods]
     height = fig.get_figheight()
-    legend_rows = -(-len(methods) // 6)
     fig.legend(handles, methods, loc="upper center", bbox_to_anchor=(0.5, 1.0),
-               ncol=min(len(methods), 6), fontsize=11, frameon=False)
+               ncol=legend_cols, fontsize=11, frameon=False)
     fig.suptitle(f"{metric}: mean over seeds, 95% bootstrap CI", y=0.01, fontsize=9, va="bottom")
     fig.tight_layout(rect=(0, 0.2 / height, 1, 1 - 0.3 * legend_rows / height))
     return fig
@@ -142,19 +159,37 @@ def _bar_rows(ax, rows: list[tuple], xlabel: str, title: str) -> None:
     """One interval bar per row, top to bottom, its label written just above it inside the
     panel. ``rows``: (label, point, lo, hi, color)."""
     longest = max(len(r[0]) for r in rows)
-    # about 0.55 em per character; the panel is about 250 points wide
-    fontsize = max(5.0, min(9.0 if len(rows) <= 6 else 7.0, 250 / (0.55 * longest)))
+    # about 0.55 em per character; the panel is about 250 points wide (labels are shortened
+    # to fit at 6 points)
+    fontsize = max(6.0, min(9.0, 250 / (0.55 * longest)))
     for i, (label, point, lo, hi, color) in enumerate(rows):
         y = len(rows) - 1 - i
         ax.plot([lo, hi], [y, y], color=color, lw=6, alpha=0.5, solid_capstyle="butt")
-        ax.plot([point], [y], "|", color="black", ms=12)
-        ax.annotate(label, (0, y), xycoords=("axes fraction", "data"), xytext=(3, 5),
-                    textcoords="offset points", fontsize=fontsize, va="bottom", ha="left", clip_on=True)
+        ax.plot([point], [y], "|", color="black", ms=10)
+        text = ax.annotate(label, (0, y), xycoords=("axes fraction", "data"), xytext=(3, 6),
+                           textcoords="offset points", fontsize=fontsize, va="bottom", ha="left")
+        text.set_in_layout(False)  # sized to fit the panel; never a reason to shrink the others
     ax.set_yticks([])
     ax.set_ylim(-0.5, len(rows) - 0.2)
     ax.set_xlabel(xlabel)
     ax.set_title(title, fontsize=11)
     ax.grid(alpha=0.3, axis="x")
+
+
+def _without_common_folder(names: list[str]) -> dict[str, str]:
+    """Each name without the ``study/`` prefix (up to a ``/``) that all of them share."""
+    prefix = names[0].rsplit("/", 1)[0] + "/" if "/" in names[0] else ""
+    while prefix and not all(n.startswith(prefix) for n in names):
+        prefix = prefix[:-1].rsplit("/", 1)[0] + "/" if "/" in prefix[:-1] else ""
+    return {n: n[len(prefix):] or n for n in names}
+
+
+def shorten(name: str, limit: int) -> str:
+    """``name`` cut in the middle to ``limit`` characters, with an ellipsis where it was cut."""
+    if len(name) <= limit:
+        return name
+    head = (limit - 1) // 2
+    return f"{name[:head]}\u2026{name[len(name) - (limit - 1 - head):]}"
 
 
 def short_count(v: float) -> str:
