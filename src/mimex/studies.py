@@ -9,8 +9,8 @@
   the presets' lr schedule spans the paper's budget (``ppo.schedule_steps``), so a ``cpu``
   curve is the start of a ``paper`` curve, and raising ``steps`` extends finished runs.
   ``fig3-pixmc``: FrankaReach and KukaReach at the full budget, the six other tasks at 64 PPO
-  iterations (1,048,576 steps); the other PixMC studies: 1,048,576 steps per run. ``fig3-dmc``: the ``dmc-cpu`` preset (a cheaper DrQ-v2).
-  ``a5``: a smoke run.
+  iterations (1,048,576 steps); the other PixMC studies: 1,048,576 steps per run.
+  ``fig3-dmc``: the ``dmc-cpu`` preset (a cheaper DrQ-v2). ``a5``: a smoke run.
 
 Why not the state vector, which steps 1.3-2.7x faster (run/speeds.py): from it MIMEx's bonus
 collapses within 1M steps (raw masked-prediction loss 1.37 -> 0.09 on KukaReach, against

@@ -4,6 +4,7 @@ import json
 
 import torch
 
+from mimex.analysis.curves import flatten
 from mimex.cli import main
 from mimex.config.migrate import upgrade_config, was_upgraded
 from mimex.config.schema import RunConfig, from_dict, to_dict
@@ -83,20 +84,12 @@ FIRST_KEYS = {
 }
 
 
-def _leaves(data, prefix=""):
-    for k, v in data.items():
-        if isinstance(v, dict) and k != "options":
-            yield from _leaves(v, f"{prefix}{k}.")
-        else:
-            yield prefix + k
-
-
 def test_every_key_added_since_the_first_release_has_its_old_value_in_migrate():
     """A key added to RunConfig needs the value that behaves as before it existed in
     mimex.config.migrate, or checkpoints saved before it stop resuming ("checkpoint has None")."""
     first = {f"{sec}.{k}" if sec else k for sec, keys in FIRST_KEYS.items() for k in keys.split()}
     data = to_dict(RunConfig())
-    for key in _leaves(data):
+    for key in flatten(data):
         if key in first or key.startswith("drqv2."):  # drqv2 is filled in whole
             continue
         old = json.loads(json.dumps(data))

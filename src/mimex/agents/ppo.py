@@ -223,8 +223,7 @@ class PPOAgent:
             metrics["charts/episodes"] = len(episodes)
             metrics.update(end_fractions(episodes))
         if not self.discrete:
-            metrics["policy/std"] = (float(std) ** self.net.std_power if std is not None
-                                     else float(self.net.action_std().detach().mean()))
+            metrics["policy/std"] = float(self.net.action_std(std, torch.float64).detach().mean())
         return metrics
 
     def _intrinsic(self, seqs: list[torch.Tensor], pads: list[torch.Tensor],

@@ -9,6 +9,7 @@ Aggregates pool raw scores across tasks: meaningful for a metric on one scale on
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -178,10 +179,9 @@ def _bar_rows(ax, rows: list[tuple], xlabel: str, title: str) -> None:
 
 def _without_common_folder(names: list[str]) -> dict[str, str]:
     """Each name without the ``study/`` prefix (up to a ``/``) that all of them share."""
-    prefix = names[0].rsplit("/", 1)[0] + "/" if "/" in names[0] else ""
-    while prefix and not all(n.startswith(prefix) for n in names):
-        prefix = prefix[:-1].rsplit("/", 1)[0] + "/" if "/" in prefix[:-1] else ""
-    return {n: n[len(prefix):] or n for n in names}
+    shared = os.path.commonprefix(names)
+    cut = shared.rfind("/") + 1
+    return {n: n[cut:] or n for n in names}
 
 
 def shorten(name: str, limit: int) -> str:
