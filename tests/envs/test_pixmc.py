@@ -208,3 +208,25 @@ def test_snapshot_restores_the_exact_future(robot, task):
         PixmcEnv(robot, "reach").set_state(snap)
     env.close()
     other.close()
+
+
+@pytest.mark.parametrize("name", TASKS)
+def test_dense_reward_is_the_dense_levels_reward_at_every_level(name):
+    """``info["dense_reward"]`` of a sparse or sparser env is, step by step, the reward the
+    dense env gets from the same seed and actions (so runs at different levels compare on
+    ``charts/dense_return``); at the dense level it is the reward itself."""
+    envs = {lvl: make_env(name, reward=lvl, seed=3) for lvl in rewards.LEVELS}
+    for env in envs.values():
+        env.reset(seed=3)
+    actions = np.random.default_rng(0).uniform(-1, 1, (25, envs["dense"].action_space.shape[0]))
+    differs = False
+    for a in actions:
+        out = {lvl: env.step(a) for lvl, env in envs.items()}
+        dense_reward = out["dense"][1]
+        assert out["dense"][4]["dense_reward"] == dense_reward
+        for lvl in ("sparse", "sparser"):
+            assert out[lvl][4]["dense_reward"] == dense_reward
+            differs |= out[lvl][1] != dense_reward
+        if out["dense"][2] or out["dense"][3]:
+            break
+    assert differs, "the sparse reward never differed from the dense one: the test shows nothing"

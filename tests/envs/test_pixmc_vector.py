@@ -220,3 +220,36 @@ def test_success_drop_and_open_flags_match_the_per_env_step(name):
             assert runs[1][-1][0].success[0] and not runs[1][-1][0].success[2]
     generic.close()
     vec.close()
+
+
+def test_episodes_carry_the_dense_return_and_old_snapshots_still_load():
+    """Every finished episode of a sparse run records ``dense_return``, the sum of the per-step
+    ``dense_reward`` of the same episode; a snapshot from before that key existed loads (the
+    dense sums of the running episodes restart at 0) and the episodes go on."""
+    make = _maker("pixmc/KukaPick", "state", max_steps=6)
+    actions = np.random.default_rng(3).uniform(-1, 1, (13, 2, 23))
+    single = make(0)
+    single.reset()
+    dense_sums, total = [], 0.0
+    for a in actions[:, 0]:
+        _, _, te, tr, info = single.step(a)
+        total += info["dense_reward"]
+        if te or tr:
+            dense_sums.append(total)
+            total = 0.0
+            single.reset()
+    vec = PixmcRunnerVecEnv(make, 2)
+    _, episodes = _run(vec, actions[:8])
+    assert all("dense_return" in e for e in episodes)
+    assert [e["dense_return"] for e in episodes[::2]] == dense_sums[:len(episodes) // 2]
+    assert any(e["dense_return"] != e["return"] for e in episodes)
+    old = {k: v for k, v in vec.get_state().items() if k != "ep_dense_return"}
+    assert "ep_dense_return" in vec.get_state()
+    resumed = PixmcRunnerVecEnv(make, 2)
+    resumed.reset()
+    resumed.set_state(old)
+    later = [e for a in actions[8:] for e in resumed.step(a).episodes]
+    assert later and all(np.isfinite(e["dense_return"]) for e in later)
+    vec.close()
+    resumed.close()
+    single.close()

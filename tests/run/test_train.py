@@ -9,6 +9,7 @@ import torch
 from mimex.agents import ppo as ppo_module
 from mimex.errors import CheckpointError, ConfigError
 from mimex.explore import list_explorers
+from mimex.run.evaluate import evaluate
 from mimex.run.logger import read_metrics
 from mimex.run.train import make_vec_env, train
 
@@ -192,3 +193,24 @@ def test_success_milestones_from_metric_rows():
             {"step": 256, "charts/success_rate": 0.5}, {"step": 320, "charts/success_rate": 0.3}]
     assert success_milestones(rows) == {"first_success_step": 192, "best_success_rate": 0.5}
     assert success_milestones(rows[:2]) == {"first_success_step": None, "best_success_rate": 0.0}
+
+
+@pytest.mark.parametrize("level", ["dense", "sparse"])
+def test_pixmc_runs_log_the_dense_return_at_every_reward_level(tiny_config, level):
+    """``charts/dense_return`` (the episodes' return under the dense reward) is logged beside
+    the training return: equal to it at the dense level, and the dense measure (above the
+    action-penalty-only sparse return) at the sparse level, so curricula compare on one scale."""
+    out = train(tiny_config(name=level, steps=512, explore="none", tensorboard=False,
+                            **{"env.name": "pixmc/KukaReach", "env.obs": "state", "env.reward": level}))
+    rows = [r for r in read_metrics(out["run_dir"]) if "charts/episodes" in r]
+    assert rows and all("charts/dense_return" in r for r in rows)
+    for r in rows:
+        if level == "dense":
+            assert r["charts/dense_return"] == r["charts/episodic_return"]
+        else:
+            assert r["charts/dense_return"] > r["charts/episodic_return"]
+    result = evaluate(out["run_dir"], episodes=2)
+    if level == "dense":
+        assert result["dense_return_mean"] == result["return_mean"]
+    else:
+        assert result["dense_return_mean"] > result["return_mean"]

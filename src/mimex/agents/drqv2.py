@@ -40,7 +40,7 @@ from mimex.agents.drqv2_networks import (
     noisy_action,
     random_shift,
 )
-from mimex.agents.ppo import NonFiniteError, bonus_metrics
+from mimex.agents.ppo import NonFiniteError, bonus_metrics, episode_metrics
 from mimex.agents.replay import EpisodeReplay
 from mimex.agents.schedules import parse_schedule
 from mimex.config.schema import RunConfig
@@ -188,10 +188,7 @@ class DrQv2Agent:
                    **{k: v / n_up for k, v in sums.items()}, **evals,
                    "train/updates": float(self.n_updates), "policy/std": self.current_std()}
         if episodes:
-            metrics["charts/episodic_return"] = float(np.mean([e["return"] for e in episodes]))
-            metrics["charts/episodic_length"] = float(np.mean([e["length"] for e in episodes]))
-            metrics["charts/success_rate"] = float(np.mean([e["success"] for e in episodes]))
-            metrics["charts/episodes"] = len(episodes)
+            metrics.update(episode_metrics(episodes))
         return metrics
 
     def update(self) -> dict[str, float]:

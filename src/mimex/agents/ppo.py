@@ -217,10 +217,7 @@ class PPOAgent:
         metrics["explore/beta"] = beta
         metrics["charts/step_success_rate"] = float(np.mean(successes))
         if episodes:
-            metrics["charts/episodic_return"] = float(np.mean([e["return"] for e in episodes]))
-            metrics["charts/episodic_length"] = float(np.mean([e["length"] for e in episodes]))
-            metrics["charts/success_rate"] = float(np.mean([e["success"] for e in episodes]))
-            metrics["charts/episodes"] = len(episodes)
+            metrics.update(episode_metrics(episodes))
             metrics.update(end_fractions(episodes))
         if not self.discrete:
             metrics["policy/std"] = float(self.net.action_std(std, torch.float64).detach().mean())
@@ -360,6 +357,20 @@ def bonus_metrics(r_ext: torch.Tensor, bonus: torch.Tensor) -> dict[str, float]:
     out = {"explore/bonus_mean": float(bonus.mean())}
     if ext > 0:
         out["explore/bonus_to_extrinsic"] = float(bonus.abs().mean()) / ext
+    return out
+
+
+def episode_metrics(episodes: list[dict[str, Any]]) -> dict[str, float]:
+    """Means over an iteration's finished episodes (at least one): ``charts/episodic_return``,
+    ``episodic_length``, ``success_rate``, the count ``episodes``, and ``dense_return`` where
+    the env reports a dense-level reward (PixMC)."""
+    out = {"charts/episodic_return": float(np.mean([e["return"] for e in episodes])),
+           "charts/episodic_length": float(np.mean([e["length"] for e in episodes])),
+           "charts/success_rate": float(np.mean([e["success"] for e in episodes])),
+           "charts/episodes": len(episodes)}
+    dense = [e["dense_return"] for e in episodes if "dense_return" in e]
+    if dense:
+        out["charts/dense_return"] = float(np.mean(dense))
     return out
 
 

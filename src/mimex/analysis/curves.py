@@ -27,7 +27,8 @@ from mimex.errors import ConfigError, MimexError
 BOOKKEEPING = ("run_dir", "progress", "checkpoint_minutes", "tensorboard", "threads", "log_every", "device")
 # Environment steps per agent step, where the suite repeats actions (the x-axis in frames).
 FRAMES_PER_STEP = {"dmc": 2, "atari": 4}
-EPISODE_METRICS = ("charts/success_rate", "charts/episodic_return", "charts/episodic_length")
+EPISODE_METRICS = ("charts/success_rate", "charts/episodic_return", "charts/episodic_length",
+                   "charts/dense_return")
 
 
 @dataclass

@@ -49,39 +49,62 @@ def end_reason(terminated: bool, info: dict[str, Any]) -> str:
 class EpisodeStats:
     """Running return, length and success of each environment's current episode, and the
     record of an episode when it ends; ``state()``/``load()`` are the snapshot keys
-    ``ep_return``, ``ep_length``, ``ep_success``."""
+    ``ep_return``, ``ep_length``, ``ep_success`` (and ``ep_dense_return``).
+
+    Envs that also report a reward-level-independent reward (PixMC's ``dense_reward``: the
+    reward at the ``dense`` level, whatever level they train on) get its episode sum in the
+    record as ``dense_return``, so runs at different reward levels can be compared."""
 
     def __init__(self, num_envs: int) -> None:
         self.ep_return = np.zeros(num_envs, dtype=np.float64)
         self.ep_length = np.zeros(num_envs, dtype=np.int64)
         self.ep_success = np.zeros(num_envs, dtype=bool)
+        self.ep_dense_return = np.zeros(num_envs, dtype=np.float64)
+        self.has_dense = False
 
     def reset(self) -> None:
         self.ep_return[:] = 0
         self.ep_length[:] = 0
         self.ep_success[:] = False
+        self.ep_dense_return[:] = 0
 
-    def add(self, idx: Any, reward: Any, success: Any) -> None:
+    def add(self, idx: Any, reward: Any, success: Any, dense_reward: Any = None) -> None:
         """Count one step of the envs ``idx`` (an index, or ``slice(None)`` for all)."""
         self.ep_return[idx] += reward
         self.ep_length[idx] += 1
         self.ep_success[idx] |= success
+        if dense_reward is not None:
+            self.ep_dense_return[idx] += dense_reward
+            self.has_dense = True
 
     def finish(self, i: int, terminated: bool, info: dict[str, Any]) -> dict[str, Any]:
         """The record of env ``i``'s finished episode; its counters start again."""
         record = {"return": float(self.ep_return[i]), "length": int(self.ep_length[i]),
                   "success": bool(self.ep_success[i]), "end": end_reason(terminated, info)}
+        if self.has_dense:
+            record["dense_return"] = float(self.ep_dense_return[i])
         self.ep_return[i], self.ep_length[i], self.ep_success[i] = 0.0, 0, False
+        self.ep_dense_return[i] = 0.0
         return record
 
     def state(self) -> dict[str, np.ndarray]:
-        return {"ep_return": self.ep_return.copy(), "ep_length": self.ep_length.copy(),
-                "ep_success": self.ep_success.copy()}
+        out = {"ep_return": self.ep_return.copy(), "ep_length": self.ep_length.copy(),
+               "ep_success": self.ep_success.copy()}
+        if self.has_dense:
+            out["ep_dense_return"] = self.ep_dense_return.copy()
+        return out
 
     def load(self, state: dict[str, Any]) -> None:
+        """Restore :meth:`state`. A snapshot from before ``ep_dense_return`` existed restarts
+        the dense sums of the episodes then running at 0 (those episodes log a partial
+        ``dense_return``; everything the agent learns from is restored exactly)."""
         self.ep_return = np.asarray(state["ep_return"], dtype=np.float64).copy()
         self.ep_length = np.asarray(state["ep_length"], dtype=np.int64).copy()
         self.ep_success = np.asarray(state["ep_success"], dtype=bool).copy()
+        dense = state.get("ep_dense_return")
+        self.has_dense = self.has_dense or dense is not None
+        self.ep_dense_return = (np.zeros_like(self.ep_return) if dense is None
+                                else np.asarray(dense, dtype=np.float64).copy())
 
 
 class VecEnv:
@@ -112,7 +135,7 @@ class VecEnv:
             o, r, te, tr, info = env.step(actions[i])
             reward[i], term[i], trunc[i] = r, te, tr
             success[i] = bool(info.get("success", False))
-            self.stats.add(i, r, success[i])
+            self.stats.add(i, r, success[i], info.get("dense_reward"))
             next_obs.append(o)
             if te or tr:
                 episodes.append(self.stats.finish(i, te, info))

@@ -57,6 +57,8 @@ def evaluate(run_dir: str | Path, episodes: int = 10, device: str = "cpu") -> di
         "success_rate": float(np.mean([e["success"] for e in done_eps])),
         "length_mean": float(np.mean([e["length"] for e in done_eps])),
     }
+    if all("dense_return" in e for e in done_eps):  # PixMC: the return under the dense reward
+        result["dense_return_mean"] = float(np.mean([e["dense_return"] for e in done_eps]))
     _write_result(run_dir, result)
     return result
 

@@ -15,7 +15,9 @@ Observations:
 Info (every step): ``success`` (bool, latched for the episode), ``success_count``, the reward
 ``terms``, and the ``arm_collision`` / ``dropped`` flags (each ends the episode:
 ``terminated``) and ``unstable`` (MuJoCo diverged; the step is undone and the episode is
-cut: ``truncated``, never a true terminal).
+cut: ``truncated``, never a true terminal); ``dense_reward``: the reward this step would have
+had at the ``dense`` level, whatever the env's level (a progress measure that does not depend
+on the reward level: runs log its episode sum as ``charts/dense_return``).
 """
 
 from __future__ import annotations
@@ -107,6 +109,7 @@ class PixmcEnv(gym.Env):
         self.info = robot_info(robot)
         self.spec_task = tasks.task_spec(robot, task)
         self.scales = rewards.scales(robot, task, reward)
+        self.dense_scales = rewards.scales(robot, task, "dense")
         self.max_steps = tasks.episode_length(robot, task, reward)
         self.model = model if model is not None else scene.build_model(robot, task, pretty)
         self.data = mujoco.MjData(self.model)
@@ -218,8 +221,10 @@ class PixmcEnv(gym.Env):
                    for f in net_contact_forces(self.model, self.data, self._is_arm).values())
 
     # ------------------------------------------------------------------ reward / success
-    def _reward_and_flags(self, action: np.ndarray):
-        s, r = self.scales, self.robot
+    def _reward_and_flags(self, action: np.ndarray, s: dict[str, float] | None = None):
+        """(reward, terms, success condition, dropped) after a step, with the scales ``s``
+        (default: the env's reward level)."""
+        s, r = self.scales if s is None else s, self.robot
         cond, dropped = False, False
         if self.task == "reach":
             rew, terms = rewards.reach(s, self.hand_point(), self.goal(), action)
@@ -373,6 +378,7 @@ class PixmcEnv(gym.Env):
         observation is None with ``observe=False``: the vectorised env renders in a batch)."""
         self._steps += 1
         rew, terms, cond, dropped = self._reward_and_flags(a)
+        dense = rew if self.level == "dense" else self._reward_and_flags(a, self.dense_scales)[0]
         self._update_success(cond)
         collided = self.arm_collision()
         unstable = self.unstable()
@@ -381,7 +387,7 @@ class PixmcEnv(gym.Env):
         self.guard.finished(terminated, truncated)
         info: dict[str, Any] = {"success": bool(self._success), "success_count": self._count,
                                 "terms": terms, "arm_collision": collided, "dropped": dropped,
-                                "unstable": unstable}
+                                "unstable": unstable, "dense_reward": float(dense)}
         return self._obs(renderer) if observe else None, float(rew), terminated, truncated, info
 
     def step(self, action):

@@ -192,7 +192,8 @@ class _PixmcBatch:
         return self._observe(range(self.num_envs))
 
     def _step_core(self, actions: np.ndarray):
-        """(obs, next_obs, reward float64, terminated, truncated, success, infos, done rows)."""
+        """(obs, next_obs, reward float64, terminated, truncated, success, infos, done rows,
+        dense-level reward float64)."""
         actions = np.asarray(actions, dtype=np.float64)
         if actions.shape != self.action_space.shape:
             raise ValueError(f"actions must have shape {self.action_space.shape}, got {actions.shape}")
@@ -203,7 +204,7 @@ class _PixmcBatch:
             checked = np.stack([env.check_action(actions[i]) for i, env in enumerate(self.envs)])
         self._physics(checked)
         n = self.num_envs
-        rew, term, trunc, succ, infos = self._finish(checked)
+        rew, term, trunc, succ, infos, dense = self._finish(checked)
         next_obs = self._observe(range(n))
         rows = np.flatnonzero(term | trunc)
         obs = next_obs
@@ -218,42 +219,45 @@ class _PixmcBatch:
             else:
                 obs = next_obs.copy()
                 obs[rows] = fresh
-        return obs, next_obs, rew, term, trunc, succ, infos, rows
+        return obs, next_obs, rew, term, trunc, succ, infos, rows, dense
 
-    def _task_rewards(self, a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(reward float64[N], success condition bool[N], dropped bool[N]) of every env: what
-        ``PixmcEnv._reward_and_flags`` computes, as arrays (``batch_rewards``, same numbers)."""
+    def _task_rewards(self, a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(reward float64[N], success condition bool[N], dropped bool[N], dense reward
+        float64[N]) of every env: what ``PixmcEnv._reward_and_flags`` computes, as arrays
+        (``batch_rewards``, same numbers); the dense reward is the reward at the ``dense`` level
+        whatever level the envs train on (``charts/dense_return``)."""
         envs, e0 = self.envs, self.envs[0]
-        s, robot, ts = e0.scales, e0.robot, e0.spec_task
+        robot, ts = e0.robot, e0.spec_task
+        levels = [e0.scales] if e0.level == "dense" else [e0.scales, e0.dense_scales]
         n = self.num_envs
         dropped = np.zeros(n, bool)
         if self.task == "reach":
             hands, goals = self._hands(envs), self._goals(envs)
-            rew = batch_rewards.reach(s, hands, goals, a)
-            return rew, batch_rewards.vec_norm(hands - goals) <= 0.04, dropped
+            rew = [batch_rewards.reach(s, hands, goals, a) for s in levels]
+            return rew[0], batch_rewards.vec_norm(hands - goals) <= 0.04, dropped, rew[-1]
         fingers = np.stack([e.data.site_xpos[e0._finger_sites] for e in envs])
         if self.task == "cabinet":
             handle = np.stack([e.data.site_xpos[e0._handle_site] for e in envs])
             opening = np.array([e.data.qpos[e0._drawer_q] for e in envs], dtype=np.float64)
-            rew = batch_rewards.cabinet(robot, s, fingers, handle, opening, a)
+            rew = [batch_rewards.cabinet(robot, s, fingers, handle, opening, a) for s in levels]
             cond = opening >= 0.32
             if robot == "franka":
                 cond = cond & np.all(batch_rewards.rows_norm(fingers - handle[:, None, :]) < 0.04, axis=1)
-            return rew, cond, dropped
+            return rew[0], cond, dropped, rew[-1]
         cube = np.stack([e.data.qpos[e0._cube_q:e0._cube_q + 3] for e in envs])
         if self.task == "pick":
-            rew = batch_rewards.pick(robot, s, fingers, cube, ts.cube_z0, a)
+            rew = [batch_rewards.pick(robot, s, fingers, cube, ts.cube_z0, a) for s in levels]
             cond = np.abs(rewards.PICK_GOAL_HEIGHT - cube[:, 2]) <= 0.1
         else:
             goal = self._goals(envs)
-            rew = batch_rewards.move(robot, s, fingers, cube, ts.cube_z0, goal, a)
+            rew = [batch_rewards.move(robot, s, fingers, cube, ts.cube_z0, goal, a) for s in levels]
             cond = batch_rewards.vec_norm(goal - cube) <= ts.move_success_tol
-        return rew, cond, cube[:, 2] < ts.cube_z0 - ts.drop_limit
+        return rew[0], cond, cube[:, 2] < ts.cube_z0 - ts.drop_limit, rew[-1]
 
     def _finish(self, a: np.ndarray):
         """``PixmcEnv.finish_step`` of every env: rewards and success conditions as arrays,
         then each env's success counter, contact test, stability check and step guard."""
-        rew, cond, dropped = self._task_rewards(a)
+        rew, cond, dropped, dense = self._task_rewards(a)
         n = self.num_envs
         term, trunc, succ = np.zeros(n, bool), np.zeros(n, bool), np.zeros(n, bool)
         infos: list[dict[str, Any] | None] = [None] * n
@@ -269,7 +273,7 @@ class _PixmcBatch:
             if terminated or truncated:  # the flags end_reason reads (terms: not kept)
                 infos[i] = {"success": e._success, "success_count": e._count,
                             "arm_collision": collided, "dropped": bool(dropped[i]), "unstable": unstable}
-        return rew, term, trunc, succ, infos
+        return rew, term, trunc, succ, infos, dense
 
     def close(self) -> None:
         if self._renderer is not None:
@@ -307,11 +311,12 @@ class PixmcVecEnv(_PixmcBatch):
         return obs, {"success": np.zeros(self.num_envs, bool)}
 
     def step(self, actions: np.ndarray):
-        obs, next_obs, rew, term, trunc, succ, _, rows = self._step_core(actions)
+        obs, next_obs, rew, term, trunc, succ, _, rows, dense = self._step_core(actions)
         final_obs: list[Any] = [None] * self.num_envs
         for i in rows:
             final_obs[i] = _take(next_obs, i)
-        return obs, rew.astype(np.float32), term, trunc, {"success": succ, "final_obs": final_obs}
+        return obs, rew.astype(np.float32), term, trunc, {"success": succ, "final_obs": final_obs,
+                                                           "dense_reward": dense}
 
 
 class PixmcRunnerVecEnv(_PixmcBatch):
@@ -333,8 +338,8 @@ class PixmcRunnerVecEnv(_PixmcBatch):
         return self._reset_all([None] * self.num_envs)
 
     def step(self, actions: np.ndarray) -> StepResult:
-        obs, next_obs, rew, term, trunc, succ, infos, rows = self._step_core(actions)
-        self.stats.add(slice(None), rew, succ)
+        obs, next_obs, rew, term, trunc, succ, infos, rows, dense = self._step_core(actions)
+        self.stats.add(slice(None), rew, succ, dense)
         episodes = [self.stats.finish(i, bool(term[i]), infos[i]) for i in rows]
         return StepResult(obs, next_obs, rew.astype(np.float32), term, trunc, succ, episodes)
 
