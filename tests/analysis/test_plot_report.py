@@ -128,6 +128,23 @@ def test_finished_keeps_only_runs_at_their_step_budget(tmp_path, capsys):
         find_runs([tmp_path / "running"], finished_only=True)
 
 
+def test_a_config_this_version_cannot_read_is_named_not_listed_key_by_key(tmp_path):
+    """A seed whose config.json today's schema refuses (here a key no version had) is not
+    averaged with the others, and the error says which file and why, not a list of every
+    default-filled key."""
+    write_run(tmp_path / "a", seed=0)
+    bad = write_run(tmp_path / "b", seed=1)
+    cfg = json.loads((bad / "config.json").read_text())
+    cfg["ppo"]["no_such_key"] = 1
+    (bad / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(ConfigError) as info:
+        group_runs(find_runs([tmp_path]))
+    text = str(info.value)
+    assert f"{bad}/config.json cannot be read by this version" in text and "no_such_key" in text
+    assert "differ in more than the seed" not in text
+    assert len(group_runs(find_runs([tmp_path / "a"]))) == 1
+
+
 def test_runs_of_several_sweeps_are_told_apart_by_study(tmp_path):
     write_run(tmp_path / "a", seed=0, method="mimex", study="fig7")
     write_run(tmp_path / "b", seed=0, method="mimex", study="mine", sets=["explore.mimex.n_masks=5"])

@@ -44,6 +44,8 @@ class Run:
     # its steps only say where it stops (RunConfig.steps_only_end_the_run): seeds at different
     # budgets (a study being extended) are still one method
     extendable: bool = False
+    # why today's schema cannot read its config.json (then ``config`` holds its raw keys)
+    unreadable: str | None = None
 
     @property
     def env(self) -> str:
@@ -103,14 +105,16 @@ def load_run(path: str | Path) -> Run:
     upgraded = upgrade_config(config)
     try:
         cfg = from_dict(RunConfig, upgraded)
-    except (MimexError, ValueError, TypeError, AttributeError, KeyError):  # not a readable config
-        cfg = None
+    except (MimexError, ValueError, TypeError, AttributeError, KeyError) as exc:  # not a readable config
+        cfg, unreadable = None, str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    else:
+        unreadable = None
     # keys added since: as the run ran (upgrade_config), any other with its default, so the
     # seeds of one method made before and after a key existed still group
     flat = flatten(upgraded if cfg is None else to_dict(cfg))
     method = str(sweep["method"]) if sweep and "method" in sweep else str(flat.get("explore.name", "?"))
     extendable = cfg is not None and cfg.steps_only_end_the_run()
-    return Run(p, flat, rows, _read_json(p / "summary.json"), sweep, method, extendable)
+    return Run(p, flat, rows, _read_json(p / "summary.json"), sweep, method, extendable, unreadable)
 
 
 def find_runs(paths: list[str | Path], finished_only: bool = False) -> list[Run]:
@@ -160,6 +164,13 @@ def group_runs(runs: list[Run], group_by: tuple[str, ...] = ()) -> list[Group]:
         ref = g.runs[0]
         for other in g.runs[1:]:
             diff = config_diff(ref.config, other.config, steps=not (ref.extendable and other.extendable))
+            bad = next((r for r in (ref, other) if r.unreadable), None)
+            if diff and bad is not None:
+                raise ConfigError(
+                    f"{g.env} / {g.method}: {bad.path}/config.json cannot be read by this version of "
+                    f"mimex ({bad.unreadable}), so it is not averaged with "
+                    f"{(other if bad is ref else ref).path}. Fix or upgrade that config.json, or leave "
+                    f"the run out")
             if diff:
                 raise ConfigError(
                     f"{g.env} / {g.method}: runs {ref.path} and {other.path} differ in more than the "
