@@ -223,11 +223,12 @@ def test_success_drop_and_open_flags_match_the_per_env_step(name):
 
 
 def test_episodes_carry_the_dense_return_and_old_snapshots_still_load():
-    """Every finished episode of a sparse run records ``dense_return``, the sum of the per-step
-    ``dense_reward`` of the same episode; a snapshot from before that key existed loads (the
-    dense sums of the running episodes restart at 0) and the episodes go on."""
-    make = _maker("pixmc/KukaPick", "state", max_steps=6)
-    actions = np.random.default_rng(3).uniform(-1, 1, (13, 2, 23))
+    """Every finished episode of a sparse run records ``dense_return``, the sum of its steps'
+    ``dense_reward``. After a snapshot from before that key existed, the episodes then running
+    record none (their sum is unknown), and the next ones record exactly what an uninterrupted
+    run does."""
+    make = _maker("pixmc/KukaPick", "state", max_steps=5)
+    actions = np.random.default_rng(3).uniform(-1, 1, (17, 2, 23))
     single = make(0)
     single.reset()
     dense_sums, total = [], 0.0
@@ -238,18 +239,27 @@ def test_episodes_carry_the_dense_return_and_old_snapshots_still_load():
             dense_sums.append(total)
             total = 0.0
             single.reset()
-    vec = PixmcRunnerVecEnv(make, 2)
-    _, episodes = _run(vec, actions[:8])
-    assert all("dense_return" in e for e in episodes)
-    assert [e["dense_return"] for e in episodes[::2]] == dense_sums[:len(episodes) // 2]
-    assert any(e["dense_return"] != e["return"] for e in episodes)
-    old = {k: v for k, v in vec.get_state().items() if k != "ep_dense_return"}
-    assert "ep_dense_return" in vec.get_state()
+    straight = PixmcRunnerVecEnv(make, 2)
+    straight.reset()
+    env0 = []  # env 0's episodes, told apart by the step's done flags
+    for a in actions:
+        r = straight.step(a)
+        done = np.flatnonzero(r.terminated | r.truncated)
+        env0 += [e for row, e in zip(done, r.episodes, strict=True) if row == 0]
+    assert [e["dense_return"] for e in env0] == dense_sums and len(dense_sums) >= 3
+    assert all(e["dense_return"] != e["return"] for e in env0)
+
+    half = PixmcRunnerVecEnv(make, 2)
+    _, before = _run(half, actions[:7])  # stopped mid-episode (steps 6-7 of 5-step episodes)
+    old = {k: v for k, v in half.get_state().items() if k != "ep_dense_return"}
     resumed = PixmcRunnerVecEnv(make, 2)
     resumed.reset()
     resumed.set_state(old)
-    later = [e for a in actions[8:] for e in resumed.step(a).episodes]
-    assert later and all(np.isfinite(e["dense_return"]) for e in later)
-    vec.close()
-    resumed.close()
-    single.close()
+    after = [e for a in actions[7:] for e in resumed.step(a).episodes]
+    _, reference = _run(PixmcRunnerVecEnv(make, 2), actions)
+    reference = reference[len(before):]
+    assert [e["return"] for e in after] == [e["return"] for e in reference]
+    assert ["dense_return" in e for e in after[:2]] == [False, False]
+    assert after[2:] == reference[2:] and all("dense_return" in e for e in after[2:])
+    for x in (straight, half, resumed, single):
+        x.close()

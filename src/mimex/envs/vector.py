@@ -60,6 +60,8 @@ class EpisodeStats:
         self.ep_length = np.zeros(num_envs, dtype=np.int64)
         self.ep_success = np.zeros(num_envs, dtype=bool)
         self.ep_dense_return = np.zeros(num_envs, dtype=np.float64)
+        # False for an episode that was running when a snapshot without its dense sum loaded
+        self.ep_dense_whole = np.ones(num_envs, dtype=bool)
         self.has_dense = False
 
     def reset(self) -> None:
@@ -67,6 +69,7 @@ class EpisodeStats:
         self.ep_length[:] = 0
         self.ep_success[:] = False
         self.ep_dense_return[:] = 0
+        self.ep_dense_whole[:] = True
 
     def add(self, idx: Any, reward: Any, success: Any, dense_reward: Any = None) -> None:
         """Count one step of the envs ``idx`` (an index, or ``slice(None)`` for all)."""
@@ -81,10 +84,10 @@ class EpisodeStats:
         """The record of env ``i``'s finished episode; its counters start again."""
         record = {"return": float(self.ep_return[i]), "length": int(self.ep_length[i]),
                   "success": bool(self.ep_success[i]), "end": end_reason(terminated, info)}
-        if self.has_dense:
+        if self.has_dense and self.ep_dense_whole[i]:
             record["dense_return"] = float(self.ep_dense_return[i])
         self.ep_return[i], self.ep_length[i], self.ep_success[i] = 0.0, 0, False
-        self.ep_dense_return[i] = 0.0
+        self.ep_dense_return[i], self.ep_dense_whole[i] = 0.0, True
         return record
 
     def state(self) -> dict[str, np.ndarray]:
@@ -95,9 +98,9 @@ class EpisodeStats:
         return out
 
     def load(self, state: dict[str, Any]) -> None:
-        """Restore :meth:`state`. A snapshot from before ``ep_dense_return`` existed restarts
-        the dense sums of the episodes then running at 0 (those episodes log a partial
-        ``dense_return``; everything the agent learns from is restored exactly)."""
+        """Restore :meth:`state`. After a snapshot from before ``ep_dense_return`` existed, the
+        episodes then running record no ``dense_return`` (their dense sum is unknown); later
+        ones do. Everything the agent learns from is restored exactly."""
         self.ep_return = np.asarray(state["ep_return"], dtype=np.float64).copy()
         self.ep_length = np.asarray(state["ep_length"], dtype=np.int64).copy()
         self.ep_success = np.asarray(state["ep_success"], dtype=bool).copy()
@@ -105,6 +108,7 @@ class EpisodeStats:
         self.has_dense = self.has_dense or dense is not None
         self.ep_dense_return = (np.zeros_like(self.ep_return) if dense is None
                                 else np.asarray(dense, dtype=np.float64).copy())
+        self.ep_dense_whole = np.full(len(self.ep_return), dense is not None) | (self.ep_length == 0)
 
 
 class VecEnv:
