@@ -121,7 +121,8 @@ STUDIES: dict[str, dict[str, Any]] = {
     },
     "fig2": {
         "description": "Fig. 2: the Kuka Pick reward curriculum: dense + noise, sparse + noise, sparse + MIMEx, "
-                       "sparser + MIMEx",
+                       "sparser + MIMEx; the levels compare on one scale with `--metric charts/dense_return` "
+                       "(each episode's return under the dense reward)",
         "preset": "pixmc-paper",
         "set": {"env.name": "pixmc/KukaPick"},
         "axes": {"variant": {
