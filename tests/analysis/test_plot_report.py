@@ -145,6 +145,19 @@ def test_a_config_this_version_cannot_read_is_named_not_listed_key_by_key(tmp_pa
     assert len(group_runs(find_runs([tmp_path / "a"]))) == 1
 
 
+def test_report_says_how_many_seeds_log_a_metric_added_since_some_ran(tmp_path):
+    """Seeds from before a metric existed (charts/dense_return) are left out of its CIs, and
+    the seeds column says so, rather than a CI over 1 seed labelled 2 seeds."""
+    newer = write_run(tmp_path / "a", seed=0)
+    write_run(tmp_path / "b", seed=1)
+    rows = [json.loads(line) for line in (newer / "metrics.jsonl").read_text().splitlines()]
+    (newer / "metrics.jsonl").write_text("".join(json.dumps({**r, "charts/dense_return": 7.0}) + "\n"
+                                                 for r in rows))
+    text = report(group_runs(find_runs([tmp_path])), "charts/dense_return")
+    assert "| 7.000 [7.000, 7.000] |" in text and "| 2 (1 log it) |" in text
+    assert "| 2 |" in report(group_runs(find_runs([tmp_path])), "charts/success_rate")
+
+
 def test_runs_of_several_sweeps_are_told_apart_by_study(tmp_path):
     write_run(tmp_path / "a", seed=0, method="mimex", study="fig7")
     write_run(tmp_path / "b", seed=0, method="mimex", study="mine", sets=["explore.mimex.n_masks=5"])

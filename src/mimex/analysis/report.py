@@ -73,6 +73,16 @@ def _steps_text(n: float) -> str:
     return f"{n / 1e6:.3g}M" if n >= 1e6 else f"{n / 1e3:.3g}k" if n >= 1e3 else f"{n:g}"
 
 
+def _seeds_text(r: Row) -> str:
+    """``5``, or ``5 (4 finished)``, ``5 (3 log it)``: the CIs are over the seeds that log the
+    metric (runs from before a metric existed have none)."""
+    notes = [f"{r.finished} finished"] if r.finished != r.seeds else []
+    logged = int(np.isfinite(r.finals).sum())
+    if logged != r.seeds:
+        notes.append(f"{logged} log it")
+    return f"{r.seeds} ({'; '.join(notes)})" if notes else f"{r.seeds}"
+
+
 def report(groups: list[Group], metric: str, window: int = 200, per_steps: float = 1e6,
            digits: int = 3) -> str:
     """The markdown report of ``groups`` (one table per environment)."""
@@ -89,7 +99,7 @@ def report(groups: list[Group], metric: str, window: int = 200, per_steps: float
                   "|---|---|---|---|---|---|---|---|"]
         for g in [g for g in groups if g.env == env]:
             r = summarise(g, metric, window, per_steps)
-            seeds = f"{r.seeds}" if r.finished == r.seeds else f"{r.seeds} ({r.finished} finished)"
+            seeds = _seeds_text(r)
             hours = "n/a" if np.isnan(r.hours) else f"{r.hours:.3g}"
             steady = "n/a" if np.isnan(r.steady_hours) else f"{r.steady_hours:.3g}"
             peak = "n/a" if np.isnan(r.peak_mib) else f"{r.peak_mib:.0f}"
