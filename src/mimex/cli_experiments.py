@@ -35,9 +35,10 @@ def add_parsers(sub: Any) -> None:
                        ("report", "a markdown table per environment: final value, AUC, seeds, hours, memory")):
         p = sub.add_parser(name, help=what)
         p.add_argument("runs", nargs="+", help="run directories, or folders searched for them")
-        p.add_argument("--metric", default="charts/success_rate",
+        p.add_argument("--metric", action="append", default=[],
                        help="a metrics.jsonl key (default charts/success_rate; e.g. charts/episodic_return, "
-                            "charts/episodic_length, explore/bonus_to_extrinsic, eval/episodic_return)")
+                            "charts/episodic_length, charts/dense_return, explore/bonus_to_extrinsic, "
+                            "eval/episodic_return); repeatable: one table or figure per metric")
         p.add_argument("--window", type=int, default=200,
                        help="per-episode metrics: mean over the last N finished episodes (0: raw rows)")
         p.add_argument("--group-by", action="append", default=[], metavar="KEY",
@@ -49,7 +50,8 @@ def add_parsers(sub: Any) -> None:
             p.add_argument("--out", default="plots", help="output folder (default plots)")
             p.add_argument("--x", choices=("steps", "frames"), default="steps",
                            help="x-axis: environment steps, or frames (x action repeat: DMC 2, Atari 4)")
-            p.add_argument("--name", help="file name stem (default: the metric)")
+            p.add_argument("--name", help="file name stem (default: the metric; with several "
+                                          "metrics, NAME_<metric>)")
         else:
             p.add_argument("--out", help="also write the table to this file")
             p.add_argument("--hours-per", type=float, default=1e6,
@@ -102,26 +104,32 @@ def cmd_sweep(a: argparse.Namespace) -> int:
 
 
 def _groups(a: argparse.Namespace):
+    """The runs' groups and the metrics asked for (each checked before anything is drawn)."""
     from mimex.analysis.curves import check_metric, find_runs, group_runs
 
     groups = group_runs(find_runs(a.runs, a.finished), tuple(a.group_by))
-    check_metric(groups, a.metric)
-    return groups
+    metrics = list(dict.fromkeys(a.metric)) or ["charts/success_rate"]
+    for metric in metrics:
+        check_metric(groups, metric)
+    return groups, metrics
 
 
 def cmd_plot(a: argparse.Namespace) -> int:
     from mimex.analysis.plot import plot
 
-    paths = plot(_groups(a), a.metric, a.out, a.x, a.window, a.name)
-    for p in paths:
-        print(p)
+    groups, metrics = _groups(a)
+    for metric in metrics:
+        name = a.name if not a.name or len(metrics) == 1 else f"{a.name}_{metric.replace('/', '_')}"
+        for p in plot(groups, metric, a.out, a.x, a.window, name):
+            print(p)
     return 0
 
 
 def cmd_report(a: argparse.Namespace) -> int:
     from mimex.analysis.report import report
 
-    text = report(_groups(a), a.metric, a.window, a.hours_per)
+    groups, metrics = _groups(a)
+    text = "\n".join(report(groups, metric, a.window, a.hours_per) for metric in metrics)
     print(text)
     if a.out:
         Path(a.out).parent.mkdir(parents=True, exist_ok=True)

@@ -82,6 +82,21 @@ def test_plot_writes_png_and_svg(runs, tmp_path, capsys):
     assert "P(mimex &gt; none)" in (tmp_path / "p" / "charts_success_rate.svg").read_text()
 
 
+def test_several_metrics_in_one_call(runs, tmp_path, capsys):
+    """--metric repeats: one table per metric in one report, one figure per metric named
+    NAME_<metric>; an unknown one among them fails before anything is written."""
+    assert main(["report", str(runs), "--metric", "charts/success_rate", "--metric", "perf/sps"]) == 0
+    text = capsys.readouterr().out
+    assert text.index("# Report: `charts/success_rate`") < text.index("# Report: `perf/sps`")
+    assert main(["plot", str(runs), "--metric", "perf/sps", "--metric", "charts/nope",
+                 "--out", str(tmp_path / "p")]) == 2
+    assert not (tmp_path / "p").exists()
+    assert main(["plot", str(runs), "--metric", "charts/success_rate", "--metric", "perf/sps",
+                 "--out", str(tmp_path / "p"), "--name", "fig"]) == 0
+    assert sorted(p.name for p in (tmp_path / "p").glob("*.png")) == ["fig_charts_success_rate.png",
+                                                                      "fig_perf_sps.png"]
+
+
 def test_runs_that_differ_beyond_the_seed_are_not_averaged(tmp_path, capsys):
     write_run(tmp_path / "a", seed=0)
     write_run(tmp_path / "b", seed=1, sets=["explore.mimex.mask_ratio=0.5"])
