@@ -72,6 +72,10 @@ def test_report_table_per_env_and_method(runs, tmp_path, capsys):
     out = tmp_path / "report.md"
     assert main(["report", str(runs), "--out", str(out)]) == 0
     assert capsys.readouterr().out.strip() == out.read_text().strip()
+    assert "# Report: `charts/success_rate`" in out.read_text()  # the default metric
+    assert "mean of the last 200 finished episodes" in out.read_text()
+    assert main(["report", str(runs), "--metric", "perf/sps"]) == 0
+    assert "final = last logged value per seed" in capsys.readouterr().out
 
 
 def test_plot_writes_png_and_svg(runs, tmp_path, capsys):

@@ -4,7 +4,8 @@ Columns: the final value (per-episode metrics: the mean over each seed's last 20
 episodes, the paper's PixMC success; rows of ``metrics.jsonl`` weighted by their
 ``charts/episodes``) and the area under the curve (the curve's average height over its
 steps), each as the mean over seeds with a 95% bootstrap interval; the number of seeds
-(finished ones in brackets when some still run); the wall-clock hours per ``per_steps``
+(in brackets: how many finished, when some still run, and how many have a value for the
+metric, when some have none); the wall-clock hours per ``per_steps``
 environment steps and the peak memory, from ``summary.json`` (mean and maximum over seeds);
 and the steady-state hours per ``per_steps`` from the median ``perf/sps`` of each run's
 iterations after its first (no start-up, evaluation or checkpoint writes: the rate a long
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mimex.analysis import stats
-from mimex.analysis.curves import Group, final_value, group_curves
+from mimex.analysis.curves import EPISODE_METRICS, Group, final_value, group_curves
 
 
 @dataclass
@@ -74,8 +75,8 @@ def _steps_text(n: float) -> str:
 
 
 def _seeds_text(r: Row) -> str:
-    """``5``, or ``5 (4 finished)``, ``5 (3 log it)``: the CIs are over the seeds that log the
-    metric (runs from before a metric existed have none)."""
+    """``5``, or ``5 (4 finished)``, ``5 (3 log it)``: the CIs are over the seeds with a value
+    for the metric (runs from before a metric existed have none)."""
     notes = [f"{r.finished} finished"] if r.finished != r.seeds else []
     logged = int(np.isfinite(r.finals).sum())
     if logged != r.seeds:
@@ -88,7 +89,7 @@ def report(groups: list[Group], metric: str, window: int = 200, per_steps: float
     """The markdown report of ``groups`` (one table per environment)."""
     per = _steps_text(per_steps)
     final_how = (f"mean of the last {window} finished episodes per seed" if window and
-                 metric.startswith("charts/") else "last logged value per seed")
+                 metric in EPISODE_METRICS else "last logged value per seed")
     lines = [f"# Report: `{metric}`", "",
              f"final = {final_how}; AUC = the curve's mean height over its steps; both: mean over "
              "seeds [95% bootstrap CI]. Hours and peak memory from summary.json (finished seeds); "
