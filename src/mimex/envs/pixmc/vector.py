@@ -11,7 +11,8 @@ within the same ``step`` call.
 Two front ends over the same core:
 
 * ``PixmcVecEnv``: ``reset(seed) -> (obs, info)``, ``step(a) -> (obs, rew, term, trunc,
-  info)`` with ``info["final_obs"][i]`` the last observation of a finished episode.
+  info)`` with ``info["final_obs"][i]`` the last observation of a finished episode and
+  ``info["dense_reward"]`` float64 [N] each env's reward at the ``dense`` level.
 * ``PixmcRunnerVecEnv``: the runner's contract (``mimex.envs.vector.VecEnv``): ``reset() ->
   obs``, ``step(a) -> StepResult`` (obs, true next obs, reward, terminated, truncated,
   success, finished-episode statistics with their ``end`` reason), ``get_state`` /
