@@ -59,9 +59,8 @@ class EpisodeStats:
         self.ep_return = np.zeros(num_envs, dtype=np.float64)
         self.ep_length = np.zeros(num_envs, dtype=np.int64)
         self.ep_success = np.zeros(num_envs, dtype=bool)
+        # NaN for an episode that was running when a snapshot without its dense sum loaded
         self.ep_dense_return = np.zeros(num_envs, dtype=np.float64)
-        # False for an episode that was running when a snapshot without its dense sum loaded
-        self.ep_dense_whole = np.ones(num_envs, dtype=bool)
         self.has_dense = False
 
     def reset(self) -> None:
@@ -69,7 +68,6 @@ class EpisodeStats:
         self.ep_length[:] = 0
         self.ep_success[:] = False
         self.ep_dense_return[:] = 0
-        self.ep_dense_whole[:] = True
 
     def add(self, idx: Any, reward: Any, success: Any, dense_reward: Any = None) -> None:
         """Count one step of the envs ``idx`` (an index, or ``slice(None)`` for all)."""
@@ -84,10 +82,10 @@ class EpisodeStats:
         """The record of env ``i``'s finished episode; its counters start again."""
         record = {"return": float(self.ep_return[i]), "length": int(self.ep_length[i]),
                   "success": bool(self.ep_success[i]), "end": end_reason(terminated, info)}
-        if self.has_dense and self.ep_dense_whole[i]:
+        if self.has_dense and np.isfinite(self.ep_dense_return[i]):
             record["dense_return"] = float(self.ep_dense_return[i])
         self.ep_return[i], self.ep_length[i], self.ep_success[i] = 0.0, 0, False
-        self.ep_dense_return[i], self.ep_dense_whole[i] = 0.0, True
+        self.ep_dense_return[i] = 0.0
         return record
 
     def state(self) -> dict[str, np.ndarray]:
@@ -106,9 +104,8 @@ class EpisodeStats:
         self.ep_success = np.asarray(state["ep_success"], dtype=bool).copy()
         dense = state.get("ep_dense_return")
         self.has_dense = self.has_dense or dense is not None
-        self.ep_dense_return = (np.zeros_like(self.ep_return) if dense is None
+        self.ep_dense_return = (np.where(self.ep_length == 0, 0.0, np.nan) if dense is None
                                 else np.asarray(dense, dtype=np.float64).copy())
-        self.ep_dense_whole = np.full(len(self.ep_return), dense is not None) | (self.ep_length == 0)
 
 
 class VecEnv:
