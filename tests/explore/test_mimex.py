@@ -97,7 +97,7 @@ def test_update_returns_the_pre_step_loss_and_no_update_changes_nothing(small_mi
     before = copy.deepcopy(ex.model.state_dict())
     r_eval = twin.reward(x, update=False)
     assert all(torch.equal(before[k], v) for k, v in twin.model.state_dict().items())
-    assert twin.scaler.stats.count.item() == ex.scaler.stats.count.item() and twin.n_updates == 0
+    assert twin.norm.per_step.stats.count.item() == ex.norm.per_step.stats.count.item() and twin.n_updates == 0
     r_train = ex.reward(x, update=True)
     raw = ex.last_metrics["explore/reward_raw_mean"]
     assert abs(raw - r_eval.mean().item()) < 1e-5  # same masks, same weights: same error

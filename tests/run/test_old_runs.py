@@ -2,17 +2,20 @@
 
 import json
 
+import pytest
 import torch
 
 from mimex.analysis.curves import flatten
 from mimex.cli import main
 from mimex.config.migrate import upgrade_config, was_upgraded
 from mimex.config.schema import RunConfig, from_dict, to_dict
+from mimex.errors import CheckpointError
 from mimex.explore import make_explorer
 from mimex.run.checkpoint import CHECKPOINT, load_checkpoint, save_checkpoint
 
 # What the first release wrote for keys that have since changed type or appeared.
-NEW_PPO = ("sampler", "value_loss", "adam_eps", "feature_norm", "compile", "schedule_steps", "std_squared")
+NEW_PPO = ("sampler", "value_loss", "adam_eps", "feature_norm", "compile", "schedule_steps", "std_squared",
+           "reward_clip")
 
 
 def _as_old(data):
@@ -26,9 +29,12 @@ def _as_old(data):
     old["explore"]["rnd"]["reward_norm"] = True
     for k in ("predictor_extra_layer", "return_gamma"):
         old["explore"]["rnd"].pop(k)
-    for k in ("linear_encoder", "detach_forward", "update_proportion"):
+    for k in ("linear_encoder", "detach_forward", "update_proportion", "return_gamma"):
         old["explore"]["icm"].pop(k)
-    old["explore"]["mimex"].pop("update_proportion")
+    for k in ("update_proportion", "return_gamma"):
+        old["explore"]["mimex"].pop(k)
+    old["explore"]["icm"]["reward_norm"] = False
+    old["explore"]["mimex"]["reward_norm"] = True
     old.pop("drqv2")
     return old
 
@@ -42,6 +48,8 @@ def test_old_config_reads_as_the_old_behaviour():
     assert (cfg.ppo.norm_adv, cfg.ppo.feature_norm, cfg.ppo.adam_eps) == ("minibatch", "none", 1e-5)
     assert cfg.explore.input == "features+state"  # the old explorer saw image features and state
     assert cfg.explore.rnd.reward_norm == "step" and cfg.explore.rnd.predictor_extra_layer
+    assert (cfg.explore.icm.reward_norm, cfg.explore.mimex.reward_norm) == ("none", "step")
+    assert cfg.ppo.reward_clip == 0.0  # rewards were never clipped before the option existed
 
 
 def test_checkpoint_of_an_older_version_resumes_with_its_saved_config(tmp_path):
@@ -62,12 +70,22 @@ def test_checkpoint_of_an_older_version_resumes_with_its_saved_config(tmp_path):
     assert json.loads((run / "summary.json").read_text())["step"] == 128
 
 
-def test_old_explorer_state_dict_with_a_bool_reward_norm_loads():
-    sd = make_explorer("rnd", input_dim=3, reward_norm="step").state_dict()
-    sd["config"]["reward_norm"] = True  # how the first release saved it
-    make_explorer("rnd", input_dim=3, reward_norm=True).load_state_dict(sd)
-    x = torch.randn(4, 1, 3)
-    assert make_explorer("rnd", input_dim=3, reward_norm="step").reward(x).shape == (4,)
+@pytest.mark.parametrize("name", ["rnd", "icm", "mimex"])
+@pytest.mark.parametrize("flag", [True, False])
+def test_old_explorer_state_dict_with_a_bool_reward_norm_loads(name, flag):
+    opts = {"input_dim": 3, **({"action_dim": 2} if name == "icm" else {}), **({"seq_len": 2, "mask_ratio": 0.5} if name == "mimex" else {})}
+    mode = "step" if flag else "none"
+    sd = make_explorer(name, reward_norm=mode, **opts).state_dict()
+    sd["config"]["reward_norm"] = flag  # how versions before 'return' saved it
+    if name != "rnd":
+        del sd["return_scaler"]  # not saved by ICM and MIMEx then
+    ex = make_explorer(name, reward_norm=mode, **opts)
+    ex.load_state_dict(sd)
+    assert make_explorer(name, reward_norm=flag, **opts).config.reward_norm == mode
+    x, a = torch.randn(4, 2, 3), torch.randn(4, 2, 2)
+    assert ex.reward(x, actions=a if name == "icm" else None).shape == (4,)
+    with pytest.raises(CheckpointError, match="reward_norm: saved"):
+        make_explorer(name, reward_norm="return", **opts).load_state_dict(sd)
 
 
 # Every key a config had before `upgrade_config` began filling keys in (frozen: never add to it).

@@ -178,6 +178,8 @@ class PPOAgent:
                 raise NonFiniteError(f"extrinsic reward of env {env_i} is not finite "
                                      f"({res.reward[env_i]}) at environment step {self.global_step}")
             rew_ext[t] = torch.as_tensor(res.reward, device=dev)
+            if p.reward_clip > 0:  # what PPO learns from; episode returns stay the game's score
+                rew_ext[t].clamp_(-p.reward_clip, p.reward_clip)
             term[t] = torch.as_tensor(res.terminated, device=dev)
             trunc[t] = torch.as_tensor(res.truncated, device=dev)
             done = term[t] | trunc[t]

@@ -15,10 +15,10 @@ from typing import Any
 
 # Keys added after the first release, with the value that behaves as before they existed.
 _OLD_PPO = {"sampler": "shuffle", "value_loss": "half_mse", "adam_eps": 1e-5, "feature_norm": "none",
-            "compile": False, "schedule_steps": 0, "std_squared": False}
-_OLD_ICM = {"linear_encoder": False, "detach_forward": False, "update_proportion": 1.0}
+            "compile": False, "schedule_steps": 0, "std_squared": False, "reward_clip": 0.0}
+_OLD_ICM = {"linear_encoder": False, "detach_forward": False, "update_proportion": 1.0, "return_gamma": 0.99}
 _OLD_RND = {"predictor_extra_layer": True, "return_gamma": 0.99}
-_OLD_MIMEX = {"update_proportion": 1.0}
+_OLD_MIMEX = {"update_proportion": 1.0, "return_gamma": 0.99}
 
 
 def upgrade_config(data: dict[str, Any]) -> dict[str, Any]:
@@ -44,9 +44,10 @@ def upgrade_config(data: dict[str, Any]) -> dict[str, Any]:
         if isinstance(sub, dict):
             for k, v in old.items():
                 sub.setdefault(k, v)
-    rnd = ex.get("rnd")
-    if isinstance(rnd, dict) and isinstance(rnd.get("reward_norm"), bool):
-        rnd["reward_norm"] = "step" if rnd["reward_norm"] else "none"
+    for section in ("icm", "rnd", "mimex"):  # reward_norm was a bool (per-step or off)
+        sub = ex.get(section)
+        if isinstance(sub, dict) and isinstance(sub.get("reward_norm"), bool):
+            sub["reward_norm"] = "step" if sub["reward_norm"] else "none"
     if "drqv2" not in out and out.get("agent", "ppo") == "ppo":
         from mimex.config.schema import DrQv2Config, to_dict
 

@@ -39,9 +39,15 @@ PRESETS: dict[str, dict[str, Any]] = {
         "steps": 150_000,
         "explore.name": "mimex",
         "explore.beta": 0.01,
-        "explore.mimex.reward_norm": True,
+        "explore.mimex.reward_norm": "step",
     },
-    # Atari with a trainable Nature CNN (CleanRL-style PPO settings).
+    # Atari with a trainable Nature CNN (CleanRL-style PPO settings, rewards clipped to [-1, 1]
+    # for learning). Every explorer's bonus is divided by a running std of its discounted
+    # return, as the RND paper did (the paper's Atari agent is unspecified, notes 7), so one
+    # beta weighs them alike; beta 0.5 is the RND paper's intrinsic:extrinsic weighting (1:2).
+    # Raw bonuses differ by 100x and more between methods here (ICM's forward error on its own
+    # features fell to 3e-4 per step in 100k steps, MIMEx's to 0.13: docs/results.md), so one
+    # beta on raw bonuses would leave ICM no weight at all.
     "atari": {
         "env.name": "atari/PrivateEye",
         "env.obs": "pixels",
@@ -56,7 +62,11 @@ PRESETS: dict[str, dict[str, Any]] = {
         "ppo.encoder": "cnn",
         "ppo.feature_dim": 512,
         "ppo.hidden": (),
-        "explore.beta": 0.05,
+        "ppo.reward_clip": 1.0,
+        "explore.beta": 0.5,
+        "explore.icm.reward_norm": "return",
+        "explore.rnd.reward_norm": "return",
+        "explore.mimex.reward_norm": "return",
     },
     # PixMC as the official code ran it (notes 2, 4, 5.3), as far as our rebuild allows:
     # 512 envs x 32 steps, 10 epochs x 4 sequential minibatches, advantages standardised over

@@ -58,6 +58,7 @@ class PPOConfig:
     clip_value_loss: bool = opt(False, "clip the value update like the policy ratio")
     ent_coef: float = opt(0.0, "entropy bonus weight")
     max_grad_norm: float = opt(0.5, "gradient norm clip")
+    reward_clip: float = opt(0.0, "clip the extrinsic reward PPO learns from to [-reward_clip, reward_clip] (Atari: 1, as CleanRL and the RND paper; with integer game scores that is the reward's sign); 0 = off. Logged returns stay unclipped")
     norm_adv: str = opt("minibatch", "standardise advantages per 'minibatch' (CleanRL), over the whole 'batch' once (MVP, the paper's code), or 'off'")
     sampler: str = opt("shuffle", "minibatches: 'shuffle' (random samples each epoch) or 'sequential' (consecutive rollout steps x all envs, the same split every epoch: MVP)")
     value_loss: str = opt("half_mse", "'half_mse' = 0.5 * (V - R)^2 (CleanRL, SB3) or 'mse' = (V - R)^2 (MVP: its value_loss_coef 2 multiplies this)")
@@ -88,6 +89,7 @@ class PPOConfig:
         check(self.value_loss in VALUE_LOSSES, f"ppo.value_loss must be one of {VALUE_LOSSES}, got {self.value_loss!r}")
         check(self.feature_norm in FEATURE_NORMS, f"ppo.feature_norm must be one of {FEATURE_NORMS}, got {self.feature_norm!r}")
         check(self.adam_eps > 0, f"ppo.adam_eps must be > 0, got {self.adam_eps}")
+        check(self.reward_clip >= 0, f"ppo.reward_clip must be >= 0 (0 = off), got {self.reward_clip}")
         check(self.num_steps >= 1 and self.epochs >= 1 and self.minibatches >= 1,
               f"ppo.num_steps, epochs, minibatches must be >= 1, got {self.num_steps}, {self.epochs}, {self.minibatches}")
         check(0 < self.gamma <= 1 and 0 <= self.gae_lambda <= 1,
@@ -202,9 +204,11 @@ class RunConfig:
 
     def __post_init__(self) -> None:
         check(self.agent in AGENTS, f"agent must be one of {AGENTS}, got {self.agent!r}")
-        check(self.agent != "drqv2" or self.explore.name != "rnd" or self.explore.rnd.reward_norm != "return",
-              "explore.rnd.reward_norm='return' needs on-policy rollouts in time order; with "
-              "agent drqv2 use --set explore.rnd.reward_norm=step (or none, the MIMEx release)")
+        name = self.explore.name
+        check(self.agent != "drqv2" or name not in ("icm", "rnd", "mimex")
+              or getattr(self.explore, name).reward_norm != "return",
+              f"explore.{name}.reward_norm='return' needs on-policy rollouts in time order; with "
+              f"agent drqv2 use --set explore.{name}.reward_norm=step (or none, the MIMEx release)")
         check(self.agent == "ppo" or not self.ppo.compile,
               f"ppo.compile applies to agent ppo only; agent {self.agent} does not use it: remove --set ppo.compile=true")
         check(self.steps >= 1, f"steps must be >= 1, got {self.steps}")

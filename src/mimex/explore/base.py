@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from mimex import errors
-from mimex.explore.normalize import RunningMeanStd
+from mimex.explore.normalize import ReturnScaler, RunningMeanStd
 
 # The largest |value| explorers take in obs_seq and continuous actions. Squared errors of
 # larger inputs overflow float32 (1e20 squared is inf) and one update with them leaves NaN
@@ -180,6 +180,51 @@ class RewardScaler:
 
     def load_state_dict(self, sd: dict[str, Any]) -> None:
         self.stats.load_state_dict(sd)
+
+
+# How an explorer may scale its rewards: 'none' (raw), 'step' (by a running std of the
+# per-step rewards, inside ``reward``), 'return' (by a running std of the discounted
+# intrinsic return, the RND paper; over a whole rollout, in ``normalize_rollout``).
+REWARD_NORMS = ("none", "step", "return")
+
+
+def reward_norm_mode(value: Any) -> str:
+    """``value`` as one of REWARD_NORMS; a bool (configs saved before 'return' existed for
+    this explorer) means 'step' (True) or 'none' (False)."""
+    if isinstance(value, bool):
+        return "step" if value else "none"
+    if value not in REWARD_NORMS:
+        raise errors.ConfigError(f"reward_norm must be one of {REWARD_NORMS}, got {value!r}")
+    return value
+
+
+class RewardNorm:
+    """An explorer's reward normalisation, one of REWARD_NORMS.
+
+    ``step(raw)`` applies 'step' to a batch of rewards (float[B]); ``rollout(rewards)`` applies
+    'return' to float[S, N] rewards in time order (steps x envs). Each is the identity under
+    the other modes. Statistics move only with ``update=True``.
+    """
+
+    def __init__(self, mode: str, gamma: float, device: torch.device) -> None:
+        self.mode = reward_norm_mode(mode)
+        self.per_step = RewardScaler(self.mode == "step", device)
+        self.per_return = ReturnScaler(gamma, device)
+
+    def step(self, raw: torch.Tensor, update: bool) -> torch.Tensor:
+        return self.per_step(raw, update)
+
+    def rollout(self, rewards: torch.Tensor, update: bool) -> torch.Tensor:
+        return self.per_return(rewards, update) if self.mode == "return" else rewards
+
+    def state_dict(self) -> dict[str, Any]:
+        """Under the keys explorers have always saved them: 'scaler' and 'return_scaler'."""
+        return {"scaler": self.per_step.state_dict(), "return_scaler": self.per_return.state_dict()}
+
+    def load_state_dict(self, sd: dict[str, Any]) -> None:
+        self.per_step.load_state_dict(sd["scaler"])
+        if "return_scaler" in sd:  # absent from state dicts saved before 'return' existed
+            self.per_return.load_state_dict(sd["return_scaler"])
 
 
 def rng_state(gen: torch.Generator) -> torch.Tensor:

@@ -25,11 +25,12 @@ from torch import nn
 from mimex import errors
 from mimex.config.fields import check, opt
 from mimex.explore.base import (
-    RewardScaler,
+    RewardNorm,
     check_actions,
     check_obs_seq,
     check_pad_mask,
     check_update,
+    reward_norm_mode,
 )
 from mimex.explore.training import (
     check_chunk_size,
@@ -50,7 +51,8 @@ class ICMConfig:
     beta: float = opt(0.2, "weight of the forward loss against the inverse loss, in [0, 1]")
     eta: float = opt(1.0, "scale of the bonus (the forward error)")
     lr: float = opt(1e-3, "Adam learning rate")
-    reward_norm: bool = opt(False, "divide rewards by a running std of the raw per-step rewards")
+    reward_norm: str | bool = opt("none", "'none'; 'step': divide by a running std of the raw per-step rewards (updated on training batches); 'return': by a running std of the discounted intrinsic return (the RND paper; applied per rollout by normalize_rollout, so on-policy only). True/False (older configs) mean step/none")
+    return_gamma: float = opt(0.99, "discount of the intrinsic return used by reward_norm='return'")
     linear_encoder: bool = opt(False, "phi is a single Linear layer (the MIMEx release) instead of a 2-layer MLP")
     detach_forward: bool = opt(False, "the forward loss does not train phi (the MIMEx release); phi learns from the inverse loss only")
     update_proportion: float = opt(1.0, "fraction of each training batch the models learn from (all are scored)")
@@ -59,6 +61,8 @@ class ICMConfig:
 
     def __post_init__(self) -> None:
         check(0.0 <= self.beta <= 1.0, f"beta must be in [0, 1], got {self.beta}")
+        self.reward_norm = reward_norm_mode(self.reward_norm)  # a bool: a config saved before 'return'
+        check(0.0 < self.return_gamma < 1.0, f"return_gamma must be in (0, 1), got {self.return_gamma}")
         check(self.feature_dim >= 1 and self.hidden_dim >= 1,
               f"feature_dim and hidden_dim must be >= 1, got {self.feature_dim}, {self.hidden_dim}")
         check(self.lr > 0 and self.eta > 0, f"lr and eta must be > 0, got {self.lr}, {self.eta}")
@@ -91,7 +95,7 @@ class ICMExplorer:
                 "forward_model": _mlp(f + action_dim, h, f),
             }).to(self.device)
         self.optimizer = adam(self.model.parameters(), lr=config.lr)
-        self.scaler = RewardScaler(config.reward_norm, self.device)
+        self.norm = RewardNorm(config.reward_norm, config.return_gamma, self.device)
         self.generator = torch.Generator(device=self.device)
         self.generator.manual_seed(config.seed + 1)
         self.n_updates = 0
@@ -147,7 +151,7 @@ class ICMExplorer:
             self.n_updates += 1
             self.last_metrics = {"explore/inverse_loss": inv_sum, "explore/forward_loss": fwd_sum}
         self.last_raw = raw.float()
-        out = self.scaler(raw.float(), update)
+        out = self.norm.step(raw.float(), update)
         self.last_metrics.update({
             "explore/reward_raw_mean": float(raw.mean()), "explore/reward_mean": float(out.mean())
         })
@@ -173,8 +177,9 @@ class ICMExplorer:
         return fwd_err, inv_err
 
     def normalize_rollout(self, rewards: torch.Tensor, update: bool = False) -> torch.Tensor:
-        """Rollout-level normalisation (float[S, N] in, same out): none for ICM."""
-        return rewards
+        """With ``reward_norm="return"``: float[S, N] rewards (steps x envs, from ``reward``)
+        divided by the running std of their discounted return; otherwise unchanged."""
+        return self.norm.rollout(rewards, update)
 
     def state_dict(self) -> dict[str, Any]:
         """Weights, optimiser, reward normaliser, counters and the config."""
@@ -182,7 +187,7 @@ class ICMExplorer:
             "kind": self.name, "config": asdict(self.config), "input_dim": self.input_dim,
             "action_dim": self.action_dim, "model": self.model.state_dict(),
             "optimizer": self.optimizer.state_dict(),
-            "scaler": self.scaler.state_dict(), "n_updates": self.n_updates,
+            **self.norm.state_dict(), "n_updates": self.n_updates,
             "generator": self.generator.get_state(),
         }
 
@@ -198,7 +203,7 @@ class ICMExplorer:
         self.model.load_state_dict(sd["model"])
         load_optimizer_state(self.optimizer, sd["optimizer"])  # copies: never share Adam moments
         set_lr(self.optimizer, self.config.lr)  # the configured learning rate wins
-        self.scaler.load_state_dict(sd["scaler"])
+        self.norm.load_state_dict(sd)
         self.n_updates = int(sd["n_updates"])
         if "generator" in sd:
             self.generator.set_state(sd["generator"].cpu())

@@ -15,7 +15,13 @@ import torch
 
 from mimex.config.fields import check, opt
 from mimex.errors import CheckpointError, ConfigError
-from mimex.explore.base import RewardScaler, check_obs_seq, check_pad_mask, check_update
+from mimex.explore.base import (
+    RewardNorm,
+    check_obs_seq,
+    check_pad_mask,
+    check_update,
+    reward_norm_mode,
+)
 from mimex.explore.masking import (
     MASK_KINDS,
     feature_keep_count,
@@ -64,13 +70,16 @@ class MIMExConfig:
     use_cls: bool = opt(True, "prepend a learned cls token to the encoder (official default)")
     norm_loss: bool = opt(False, "standardise each target step over its features before the error")
     lr: float = opt(1e-4, "Adam learning rate")
-    reward_norm: bool = opt(False, "divide rewards by a running std of the raw per-step rewards (updated on training batches)")
+    reward_norm: str | bool = opt("none", "'none'; 'step': divide by a running std of the raw per-step rewards (updated on training batches); 'return': by a running std of the discounted intrinsic return (the RND paper; applied per rollout by normalize_rollout, so on-policy only). True/False (older configs) mean step/none")
+    return_gamma: float = opt(0.99, "discount of the intrinsic return used by reward_norm='return'")
     update_proportion: float = opt(1.0, "fraction of each training batch the model learns from (all are scored)")
     seed: int = opt(0, "seed of the weights and of the mask draws")
     device: str = opt("cpu", "torch device")
 
     def __post_init__(self) -> None:
         check(self.mask in MASK_KINDS, f"mask must be one of {MASK_KINDS}, got {self.mask!r}")
+        self.reward_norm = reward_norm_mode(self.reward_norm)  # a bool: a config saved before 'return'
+        check(0.0 < self.return_gamma < 1.0, f"return_gamma must be in (0, 1), got {self.return_gamma}")
         check(self.pad in ("mask", "zeros"), f"pad must be 'mask' or 'zeros', got {self.pad!r}")
         check(self.size in MODEL_SIZES, f"size must be one of {tuple(MODEL_SIZES)}, got {self.size!r}")
         check(self.n_masks >= 1, f"n_masks must be >= 1, got {self.n_masks}")
@@ -133,7 +142,7 @@ class MIMExExplorer:
         self.optimizer = adam(self.model.parameters(), lr=config.lr)
         self.generator = torch.Generator(device=self.device)
         self.generator.manual_seed(config.seed + 1)
-        self.scaler = RewardScaler(config.reward_norm, self.device)
+        self.norm = RewardNorm(config.reward_norm, config.return_gamma, self.device)
         self.n_updates = 0
         self.last_metrics: dict[str, float] = {}
         self.last_raw = torch.zeros(0, device=self.device)
@@ -193,7 +202,7 @@ class MIMExExplorer:
             self.n_updates += 1
         raw = torch.cat(parts).float()
         self.last_raw = raw
-        out = self.scaler(raw, update)
+        out = self.norm.step(raw, update)
         self.last_metrics = {
             "explore/reward_raw_mean": float(raw.mean()),
             "explore/reward_mean": float(out.mean()),
@@ -243,7 +252,7 @@ class MIMExExplorer:
             "input_dim": self.input_dim,
             "model": self.model.state_dict(),
             "optimizer": self.optimizer.state_dict(),
-            "scaler": self.scaler.state_dict(),
+            **self.norm.state_dict(),
             "n_updates": self.n_updates,
             "generator": self.generator.get_state(),
         }
@@ -280,10 +289,11 @@ class MIMExExplorer:
         self.model.load_state_dict(sd["model"])
         load_optimizer_state(self.optimizer, sd["optimizer"])  # copies: never share Adam moments
         set_lr(self.optimizer, self.config.lr)  # the configured learning rate wins
-        self.scaler.load_state_dict(sd["scaler"])
+        self.norm.load_state_dict(sd)
         self.n_updates = int(sd["n_updates"])
         self.generator.set_state(sd["generator"].cpu())
 
     def normalize_rollout(self, rewards: torch.Tensor, update: bool = False) -> torch.Tensor:
-        """Rollout-level normalisation (float[S, N] in, same out): none for MIMEx."""
-        return rewards
+        """With ``reward_norm="return"``: float[S, N] rewards (steps x envs, from ``reward``)
+        divided by the running std of their discounted return; otherwise unchanged."""
+        return self.norm.rollout(rewards, update)

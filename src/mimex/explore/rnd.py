@@ -21,8 +21,14 @@ import torch
 from torch import nn
 
 from mimex.config.fields import check, opt
-from mimex.explore.base import RewardScaler, check_obs_seq, check_pad_mask, check_update
-from mimex.explore.normalize import ReturnScaler, RunningMeanStd
+from mimex.explore.base import (
+    RewardNorm,
+    check_obs_seq,
+    check_pad_mask,
+    check_update,
+    reward_norm_mode,
+)
+from mimex.explore.normalize import RunningMeanStd
 from mimex.explore.training import (
     check_chunk_size,
     check_update_proportion,
@@ -31,8 +37,6 @@ from mimex.explore.training import (
     train_weights,
 )
 from mimex.nets.optim import adam, load_optimizer_state
-
-REWARD_NORMS = ("return", "step", "none")
 
 
 @dataclass
@@ -51,10 +55,7 @@ class RNDConfig:
     device: str = opt("cpu", "torch device")
 
     def __post_init__(self) -> None:
-        if isinstance(self.reward_norm, bool):  # configs written when reward_norm was per-step or off
-            self.reward_norm = "step" if self.reward_norm else "none"
-        check(self.reward_norm in REWARD_NORMS,
-              f"reward_norm must be one of {REWARD_NORMS}, got {self.reward_norm!r}")
+        self.reward_norm = reward_norm_mode(self.reward_norm)  # a bool: a config of the first release
         check(0.0 < self.return_gamma < 1.0, f"return_gamma must be in (0, 1), got {self.return_gamma}")
         check_update_proportion(self.update_proportion)
         check(self.lr > 0, f"lr must be > 0, got {self.lr}")
@@ -92,8 +93,7 @@ class RNDExplorer:
         self.predictor.to(self.device)
         self.optimizer = adam(self.predictor.parameters(), lr=config.lr)
         self.obs_stats = RunningMeanStd((input_dim,), device=self.device)
-        self.scaler = RewardScaler(config.reward_norm == "step", self.device)
-        self.return_scaler = ReturnScaler(config.return_gamma, self.device)
+        self.norm = RewardNorm(config.reward_norm, config.return_gamma, self.device)
         self.generator = torch.Generator(device=self.device)
         self.generator.manual_seed(config.seed + 1)
         self.n_updates = 0
@@ -140,7 +140,7 @@ class RNDExplorer:
             self.n_updates += 1
         raw = torch.cat(parts).float()
         self.last_raw = raw
-        out = self.scaler(raw, update)
+        out = self.norm.step(raw, update)
         self.last_metrics = {
             "explore/reward_raw_mean": float(raw.mean()), "explore/reward_mean": float(out.mean())
         }
@@ -149,9 +149,7 @@ class RNDExplorer:
     def normalize_rollout(self, rewards: torch.Tensor, update: bool = False) -> torch.Tensor:
         """With ``reward_norm="return"``: float[S, N] rewards (steps x envs, from ``reward``)
         divided by the running std of their discounted return; otherwise unchanged."""
-        if self.config.reward_norm != "return":
-            return rewards
-        return self.return_scaler(rewards, update)
+        return self.norm.rollout(rewards, update)
 
     def state_dict(self) -> dict[str, Any]:
         """Target and predictor weights, optimiser, both normalisers, RNG and counters."""
@@ -159,7 +157,7 @@ class RNDExplorer:
             "kind": self.name, "config": asdict(self.config), "input_dim": self.input_dim,
             "target": self.target.state_dict(), "predictor": self.predictor.state_dict(),
             "optimizer": self.optimizer.state_dict(), "obs_stats": self.obs_stats.state_dict(),
-            "scaler": self.scaler.state_dict(), "return_scaler": self.return_scaler.state_dict(),
+            **self.norm.state_dict(),
             "n_updates": self.n_updates,
             "generator": self.generator.get_state(),
         }
@@ -174,8 +172,6 @@ class RNDExplorer:
         load_optimizer_state(self.optimizer, sd["optimizer"])  # copies: never share Adam moments
         set_lr(self.optimizer, self.config.lr)  # the configured learning rate wins
         self.obs_stats.load_state_dict(sd["obs_stats"])
-        self.scaler.load_state_dict(sd["scaler"])
-        if "return_scaler" in sd:
-            self.return_scaler.load_state_dict(sd["return_scaler"])
+        self.norm.load_state_dict(sd)
         self.n_updates = int(sd["n_updates"])
         self.generator.set_state(sd["generator"].cpu())
