@@ -5,8 +5,8 @@ import json
 import pytest
 import torch
 
-from mimex.analysis.curves import flatten
 from mimex.cli import main
+from mimex.config.diff import flatten
 from mimex.config.migrate import upgrade_config, was_upgraded
 from mimex.config.schema import RunConfig, from_dict, to_dict
 from mimex.errors import CheckpointError

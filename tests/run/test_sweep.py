@@ -385,7 +385,8 @@ def test_a_directory_of_another_config_stops_the_sweep(tmp_path, capsys):
     backends.prepare([backends.run_state(r) for r in runs], spec)
     changed = TINY.format(explore="none", steps=64).replace("checkpoint_minutes: 0", "checkpoint_minutes: 0, ppo.gamma: 0.9")
     other = load_spec(write(tmp_path, changed, "other.yaml"))
-    with pytest.raises(ConfigError, match="holds a run of another config"):
+    with pytest.raises(ConfigError, match=r"holds a run of another config .* since it ran "
+                       r"\(ppo.gamma: the run has 0.99, this sweep 0.9\)\. Use another --root"):
         backends.run_state(expand(other, root.resolve())[0])
 
 
@@ -417,7 +418,7 @@ def test_runs_saved_before_a_config_key_existed_still_match_the_sweep(tmp_path):
     saved = json.loads((d / "config.json").read_text())
     del saved["ppo"]["feature_norm"]  # older runs: "none"; today: "standardize"
     (d / "config.json").write_text(json.dumps(saved))
-    with pytest.raises(ConfigError, match="holds a run of another config"):
+    with pytest.raises(ConfigError, match=r"another config .*\(ppo.feature_norm: the run has none, this sweep standardize\)"):
         backends.run_state(runs[1])
     saved["ppo"] = None  # damaged: a clear error, not a traceback
     (d / "config.json").write_text(json.dumps(saved))

@@ -19,12 +19,12 @@ from typing import Any
 import numpy as np
 
 from mimex.analysis import stats
+from mimex.config.diff import BOOKKEEPING, changed_keys, flatten, value_text
 from mimex.config.migrate import upgrade_config
 from mimex.config.schema import RunConfig, from_dict, to_dict
 from mimex.errors import ConfigError, MimexError
 
 # Keys that do not change what a run learns (or name where it went).
-BOOKKEEPING = ("run_dir", "progress", "checkpoint_minutes", "tensorboard", "threads", "log_every", "device")
 # Environment steps per agent step, where the suite repeats actions (the x-axis in frames).
 FRAMES_PER_STEP = {"dmc": 2, "atari": 4}
 EPISODE_METRICS = ("charts/success_rate", "charts/episodic_return", "charts/episodic_length",
@@ -68,17 +68,6 @@ class Group:
     env: str
     method: str
     runs: list[Run] = field(default_factory=list)
-
-
-def flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """``{"ppo": {"lr": 1}}`` -> ``{"ppo.lr": 1}`` (``env.options`` stays one value)."""
-    out: dict[str, Any] = {}
-    for k, v in data.items():
-        if isinstance(v, dict) and k != "options":
-            out.update(flatten(v, f"{prefix}{k}."))
-        else:
-            out[prefix + k] = list(v) if isinstance(v, tuple) else v
-    return out
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:
@@ -141,10 +130,6 @@ def find_runs(paths: list[str | Path], finished_only: bool = False) -> list[Run]
     return runs
 
 
-def _value_text(v: Any) -> str:
-    return json.dumps(v) if isinstance(v, (dict, list)) else str(v)
-
-
 def group_runs(runs: list[Run], group_by: tuple[str, ...] = ()) -> list[Group]:
     """Runs grouped by (environment, method); a ConfigError if two runs of one group differ
     in anything but their seed and bookkeeping, naming the runs and the differing keys."""
@@ -157,7 +142,7 @@ def group_runs(runs: list[Run], group_by: tuple[str, ...] = ()) -> list[Group]:
         for key in group_by:
             if key not in run.config:
                 raise ConfigError(f"--group-by {key}: no such config key in {run.path}")
-        label = run.method + "".join(f" {k.split('.')[-1]}={_value_text(run.config[k])}" for k in group_by)
+        label = run.method + "".join(f" {k.split('.')[-1]}={value_text(run.config[k])}" for k in group_by)
         run.method = label
         groups.setdefault((run.env, label), Group(run.env, label)).runs.append(run)
     for g in groups.values():
@@ -196,8 +181,7 @@ def config_diff(a: dict[str, Any], b: dict[str, Any], steps: bool = True) -> lis
     """``key: A vs B`` for each flattened key (seed and bookkeeping aside, and ``steps``
     unless ``steps``) that differs."""
     skip = {"seed", *BOOKKEEPING} | (set() if steps else {"steps"})
-    return [f"{k}: {_value_text(a.get(k))} vs {_value_text(b.get(k))}"
-            for k in sorted(set(a) | set(b)) if k not in skip and a.get(k) != b.get(k)]
+    return [f"{k}: {value_text(x)} vs {value_text(y)}" for k, x, y in changed_keys(a, b, skip)]
 
 
 def frames_per_step(run: Run) -> int:

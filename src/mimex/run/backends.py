@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mimex.config.diff import BOOKKEEPING, changed_keys, value_text
 from mimex.config.migrate import upgrade_config
 from mimex.config.schema import RunConfig, from_dict, to_dict
 from mimex.errors import ConfigError
@@ -78,6 +79,21 @@ def saved_config_hash(saved: Any) -> str:
         return "unreadable"
 
 
+def _differences(saved: Any, cfg: RunConfig, most: int = 6) -> str:
+    """``" (explore.beta: the run has 0.05, this sweep 0.5; ...)"``: what differs between a
+    saved config and the sweep's, as today's code reads the saved one; "" if it cannot tell."""
+    try:
+        held = to_dict(from_dict(RunConfig, upgrade_config(saved)))
+    except (ValueError, TypeError, AttributeError, KeyError, ConfigError):
+        return ""
+    diff = changed_keys(held, to_dict(cfg), {*BOOKKEEPING, "steps"})
+    if not diff:
+        return ""
+    shown = [f"{k}: the run has {value_text(a)}, this sweep {value_text(b)}" for k, a, b in diff[:most]]
+    more = f"; and {len(diff) - most} more" if len(diff) > most else ""
+    return f" ({'; '.join(shown)}{more})"
+
+
 def run_state(run: PlannedRun) -> RunState:
     """Where ``run`` stands; a ConfigError if its directory holds a run of another config."""
     d = Path(run.config.run_dir)
@@ -107,8 +123,8 @@ def run_state(run: PlannedRun) -> RunState:
                           "use another --root, or move that directory away to rerun it")
     if have != want:
         raise ConfigError(f"{d} holds a run of another config (hash {have}, this sweep's is {want}): "
-                          "the spec or the code's defaults changed since it ran. Use another --root, "
-                          "or move that directory away to rerun it")
+                          f"the spec or the code's defaults changed since it ran{_differences(saved, run.config)}. "
+                          "Use another --root, or move that directory away to rerun it")
     total = total_steps(run.config)
     step = last_logged_step(d)
     try:

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mimex.config.diff import BOOKKEEPING
 from mimex.config.overrides import apply_overrides, resolve_config
 from mimex.config.schema import RunConfig, to_dict
 from mimex.errors import ConfigError
@@ -37,7 +38,6 @@ from mimex.errors import ConfigError
 ALIASES = {"env": "env.name", "explore": "explore.name", "reward": "env.reward", "obs": "env.obs"}
 TOP_KEYS = ("name", "description", "preset", "set", "axes", "seeds", "per_env", "sizes", "notes", "requires")
 # Config keys that do not change what a run computes: left out of the config hash.
-BOOKKEEPING = ("run_dir", "progress", "checkpoint_minutes", "tensorboard", "threads", "log_every", "device")
 
 
 @dataclass

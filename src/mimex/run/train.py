@@ -25,6 +25,7 @@ import torch
 from mimex import errors
 from mimex.agents import make_agent
 from mimex.agents.ppo import NonFiniteError
+from mimex.config.diff import changed_keys
 from mimex.config.migrate import upgrade_config, was_upgraded
 from mimex.config.schema import RunConfig, to_dict
 from mimex.envs import make_env
@@ -81,17 +82,9 @@ def make_eval_env(cfg: RunConfig) -> VecEnv:
     return make_vec_env(dataclasses.replace(cfg, env=dataclasses.replace(cfg.env, num_envs=1)), 2_000_000)
 
 
-def _config_diff(saved: dict[str, Any], now: dict[str, Any], prefix: str = "") -> list[str]:
-    out = []
-    for k in sorted(set(saved) | set(now)):
-        if not prefix and k in RESUMABLE:
-            continue
-        a, b = saved.get(k), now.get(k)
-        if isinstance(a, dict) and isinstance(b, dict) and k != "options":
-            out += _config_diff(a, b, f"{prefix}{k}.")
-        elif a != b and not (isinstance(a, (list, tuple)) and list(a) == list(b or [])):
-            out.append(f"{prefix}{k}: checkpoint has {a!r}, config has {b!r}")
-    return out
+def _config_diff(saved: dict[str, Any], now: dict[str, Any]) -> list[str]:
+    return [f"{k}: checkpoint has {a!r}, config has {b!r}"
+            for k, a, b in changed_keys(saved, now, RESUMABLE)]
 
 
 def peak_memory_mib(device: torch.device) -> dict[str, float]:

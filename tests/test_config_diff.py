@@ -1,0 +1,18 @@
+"""mimex.config.diff: the one comparison of saved configs behind resume, sweep and plot checks."""
+
+from mimex.config.diff import changed_keys, flatten, value_text
+
+
+def test_flatten_keeps_env_options_whole_and_flattening_twice_is_once():
+    nested = {"env": {"name": "dmc/cheetah-run", "options": {"action_repeat": 2}}, "ppo": {"hidden": (64, 64)}}
+    flat = flatten(nested)
+    assert flat == {"env.name": "dmc/cheetah-run", "env.options": {"action_repeat": 2}, "ppo.hidden": [64, 64]}
+    assert flatten(flat) == flat
+
+
+def test_changed_keys_names_each_difference_in_key_order_and_skips_what_it_is_told():
+    a = {"steps": 10, "ppo": {"lr": 1e-3, "hidden": (64, 64)}, "explore": {"beta": 0.05}}
+    b = {"steps": 20, "ppo": {"lr": 3e-4, "hidden": [64, 64]}, "explore": {"beta": 0.05, "name": "rnd"}}
+    assert changed_keys(a, b, {"steps"}) == [("explore.name", None, "rnd"), ("ppo.lr", 1e-3, 3e-4)]
+    assert changed_keys(a, a) == []
+    assert value_text([64, 64]) == "[64, 64]" and value_text(None) == "None"
