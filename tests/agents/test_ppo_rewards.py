@@ -63,3 +63,28 @@ def test_return_normalisation_is_refused_off_policy(name):
     with pytest.raises(ConfigError, match=f"explore.{name}.reward_norm='return' needs on-policy"):
         resolve_config("debug", {"agent": "drqv2", "explore.name": name,
                                  f"explore.{name}.reward_norm": "return"}, [])
+
+
+def test_reward_clip_is_refused_for_drqv2():
+    with pytest.raises(ConfigError, match="ppo.reward_clip applies to agent ppo only"):
+        resolve_config("debug", {"agent": "drqv2", "explore.name": "none"}, ["ppo.reward_clip=1"])
+
+
+@pytest.mark.parametrize("text,mode", [("true", "step"), ("False", "none"), ("return", "return")])
+def test_reward_norm_from_the_command_line(text, mode):
+    """``--set explore.mimex.reward_norm=true`` (how the README spelled it before 'return')."""
+    assert resolve_config("debug", {}, [f"explore.mimex.reward_norm={text}"]).explore.mimex.reward_norm == mode
+
+
+@pytest.mark.parametrize("name", ["icm", "mimex", "rnd"])
+def test_a_return_normaliser_of_another_discount_is_refused(name):
+    from mimex.errors import CheckpointError
+    from mimex.explore import make_explorer
+
+    opts = {"input_dim": 3, **({"action_dim": 2} if name == "icm" else {}),
+            **({"seq_len": 2, "mask_ratio": 0.5} if name == "mimex" else {})}
+    sd = make_explorer(name, reward_norm="return", **opts).state_dict()
+    with pytest.raises(CheckpointError, match="return_gamma: saved 0.99 vs now 0.9"):
+        make_explorer(name, reward_norm="return", return_gamma=0.9, **opts).load_state_dict(sd)
+    make_explorer(name, reward_norm="step", return_gamma=0.9, **opts).load_state_dict(
+        make_explorer(name, reward_norm="step", **opts).state_dict())  # unused there: loads

@@ -58,12 +58,17 @@ def test_same_seed_gives_identical_metrics(tiny_config):
     assert _strip_timing(read_metrics(c["run_dir"])) != _strip_timing(read_metrics(a["run_dir"]))
 
 
-@pytest.mark.parametrize("explore", ["mimex", "rnd"])
-def test_stopped_and_resumed_run_equals_uninterrupted_run(tiny_config, explore):
+@pytest.mark.parametrize(("explore", "sets"), [
+    ("mimex", ()), ("rnd", ()),
+    # every normaliser's running state (and the per-env returns) round-trips; clipped rewards
+    ("icm", ("explore.icm.reward_norm=return", "ppo.reward_clip=0.5")),
+    ("mimex", ("explore.mimex.reward_norm=return",)),
+])
+def test_stopped_and_resumed_run_equals_uninterrupted_run(tiny_config, explore, sets):
     """Train 256 steps straight vs 128 + resume to 256: identical metrics (timings aside)."""
-    straight = train(tiny_config(name="straight", explore=explore, steps=256))
-    train(tiny_config(name="resumed", explore=explore, steps=128))
-    resumed = train(tiny_config(name="resumed", explore=explore, steps=256))
+    straight = train(tiny_config(name="straight", explore=explore, steps=256, sets=sets))
+    train(tiny_config(name="resumed", explore=explore, steps=128, sets=sets))
+    resumed = train(tiny_config(name="resumed", explore=explore, steps=256, sets=sets))
     assert resumed["step"] == 256
     assert _strip_timing(read_metrics(resumed["run_dir"])) == _strip_timing(read_metrics(straight["run_dir"]))
 

@@ -24,7 +24,6 @@ from mimex.config.migrate import upgrade_config
 from mimex.config.schema import RunConfig, from_dict, to_dict
 from mimex.errors import ConfigError, MimexError
 
-# Keys that do not change what a run learns (or name where it went).
 # Environment steps per agent step, where the suite repeats actions (the x-axis in frames).
 FRAMES_PER_STEP = {"dmc": 2, "atari": 4}
 EPISODE_METRICS = ("charts/success_rate", "charts/episodic_return", "charts/episodic_length",

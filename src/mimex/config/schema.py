@@ -209,6 +209,8 @@ class RunConfig:
               or getattr(self.explore, name).reward_norm != "return",
               f"explore.{name}.reward_norm='return' needs on-policy rollouts in time order; with "
               f"agent drqv2 use --set explore.{name}.reward_norm=step (or none, the MIMEx release)")
+        check(self.agent == "ppo" or not self.ppo.reward_clip,
+              f"ppo.reward_clip applies to agent ppo only; agent {self.agent} does not use it: remove --set ppo.reward_clip")
         check(self.agent == "ppo" or not self.ppo.compile,
               f"ppo.compile applies to agent ppo only; agent {self.agent} does not use it: remove --set ppo.compile=true")
         check(self.steps >= 1, f"steps must be >= 1, got {self.steps}")

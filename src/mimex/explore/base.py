@@ -190,7 +190,9 @@ REWARD_NORMS = ("none", "step", "return")
 
 def reward_norm_mode(value: Any) -> str:
     """``value`` as one of REWARD_NORMS; a bool (configs saved before 'return' existed for
-    this explorer) means 'step' (True) or 'none' (False)."""
+    this explorer), or its spelling on the command line, means 'step' (True) or 'none' (False)."""
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        value = value.lower() == "true"
     if isinstance(value, bool):
         return "step" if value else "none"
     if value not in REWARD_NORMS:

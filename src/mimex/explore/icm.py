@@ -195,7 +195,8 @@ class ICMExplorer:
         from mimex.explore.registry import check_state_matches
 
         check_state_matches(self, sd, ("feature_dim", "hidden_dim", "beta", "eta", "reward_norm",
-                                       "linear_encoder", "detach_forward"))
+                                       "linear_encoder", "detach_forward")
+                       + (("return_gamma",) if self.config.reward_norm == "return" else ()))
         if sd.get("action_dim") != self.action_dim:
             raise errors.CheckpointError(
                 f"state dict has action_dim={sd.get('action_dim')}, this explorer has {self.action_dim}"

@@ -262,7 +262,8 @@ class MIMExExplorer:
         from mimex.explore.registry import check_state_matches
 
         check_state_matches(self, sd, ("seq_len", "mask", "n_masks", "use_cls", "pad",
-                                       "norm_loss", "reward_norm"))
+                                       "norm_loss", "reward_norm")
+                       + (("return_gamma",) if self.config.reward_norm == "return" else ()))
         saved = sd["config"]
         if self.config.mask == "feature":
             now, then = self.config.mask_ratio, saved.get("mask_ratio")

@@ -166,7 +166,8 @@ class RNDExplorer:
         from mimex.explore.registry import check_state_matches
 
         check_state_matches(self, sd, ("output_dim", "hidden_dim", "obs_norm", "reward_norm",
-                                       "predictor_extra_layer"))
+                                       "predictor_extra_layer")
+                       + (("return_gamma",) if self.config.reward_norm == "return" else ()))
         self.target.load_state_dict(sd["target"])
         self.predictor.load_state_dict(sd["predictor"])
         load_optimizer_state(self.optimizer, sd["optimizer"])  # copies: never share Adam moments

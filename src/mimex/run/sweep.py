@@ -37,7 +37,6 @@ from mimex.errors import ConfigError
 
 ALIASES = {"env": "env.name", "explore": "explore.name", "reward": "env.reward", "obs": "env.obs"}
 TOP_KEYS = ("name", "description", "preset", "set", "axes", "seeds", "per_env", "sizes", "notes", "requires")
-# Config keys that do not change what a run computes: left out of the config hash.
 
 
 @dataclass
