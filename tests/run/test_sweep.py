@@ -424,3 +424,20 @@ def test_runs_saved_before_a_config_key_existed_still_match_the_sweep(tmp_path):
     (d / "config.json").write_text(json.dumps(saved))
     with pytest.raises(ConfigError, match="saved config cannot be read"):
         backends.run_state(runs[1])
+
+
+def test_a_local_sweep_reports_each_runs_pace_and_the_time_left(tmp_path):
+    """Long sweeps show progress: steps/s and time left per running run, and for the sweep."""
+    spec = load_spec(write(tmp_path, TINY.format(explore="none", steps=4096)))
+    runs = expand(spec, (tmp_path / "runs").resolve(), {"threads": 1, "progress": False, "log_every": 1})
+    todo = backends.prepare([backends.run_state(r) for r in runs], spec)
+    lines = []
+    assert backends.run_local(todo, workers=1, log=lines.append, report_every=0.2) == 0
+    paced = [ln for ln in lines if re.fullmatch(r"  running t/toy-Corridor/none/seed0: step \d+/4096 "
+                                                r"\(\d+ steps/s, \d+ (s|min) left\)", ln)]
+    assert paced, lines
+    # the queued second run counts in the sweep's time left
+    assert any(re.fullmatch(r"  sweep: 0/2 finished; about \d+ (s|min) left at the running runs' "
+                            r"pace \(1 worker\(s\)\)", ln) for ln in lines), lines
+    assert backends.duration_text(45) == "45 s" and backends.duration_text(720) == "12 min"
+    assert backends.duration_text(9360) == "2.6 h"

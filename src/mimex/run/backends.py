@@ -213,9 +213,12 @@ def run_local(todo: list[tuple[PlannedRun, dict[str, Any]]], workers: int, log: 
     called from the main thread (Python's rule); from another thread the caller must stop
     the workers' sweep itself."""
     queue = list(todo)
-    running: dict[subprocess.Popen, tuple[PlannedRun, float, Any]] = {}
+    running: dict[subprocess.Popen, tuple[PlannedRun, float, Any, int]] = {}
     done = failed = 0
     n = len(queue)
+    # steps each queued run has left (a resumed run starts from its checkpoint's step)
+    queued_left = {run.name: max(0, total_steps(run.config) - last_logged_step(Path(run.config.run_dir)))
+                   for run, _ in queue}
     last_report = time.time()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
 
@@ -234,11 +237,12 @@ def run_local(todo: list[tuple[PlannedRun, dict[str, Any]]], workers: int, log: 
                     penv = {**env, **({"OMP_NUM_THREADS": threads} if threads else {})}
                     proc = subprocess.Popen([sys.executable, "-m", "mimex.run.worker", str(d)], stdout=logf,
                                             stderr=subprocess.STDOUT, env=penv, start_new_session=True)
-                    running[proc] = (run, time.time(), logf)
+                    running[proc] = (run, time.time(), logf, last_logged_step(d))
+                    queued_left.pop(run.name, None)
                     say(f"[{done + failed}/{n} finished, {len(running)} running] start {run.name}")
                 time.sleep(poll)
                 for proc in [p for p in running if p.poll() is not None]:
-                    run, t0, logf = running.pop(proc)
+                    run, t0, logf, _ = running.pop(proc)
                     logf.close()
                     if proc.returncode == 0:
                         done += 1
@@ -250,20 +254,40 @@ def run_local(todo: list[tuple[PlannedRun, dict[str, Any]]], workers: int, log: 
                             f"(exit {proc.returncode}): {_tail(Path(run.config.run_dir) / 'sweep.log')}")
                 if running and time.time() - last_report > report_every:
                     last_report = time.time()
-                    for run, _, _ in running.values():
-                        step = last_logged_step(Path(run.config.run_dir))
-                        say(f"  running {run.name}: step {step}/{total_steps(run.config)}")
+                    rates, running_left = [], 0
+                    for run, t0, _, step0 in running.values():
+                        step, total = last_logged_step(Path(run.config.run_dir)), total_steps(run.config)
+                        rate = (step - step0) / max(last_report - t0, 1e-9)
+                        running_left += max(0, total - step)
+                        pace = ""
+                        if rate > 0:
+                            rates.append(rate)
+                            pace = f" ({rate:.0f} steps/s, {duration_text((total - step) / rate)} left)"
+                        say(f"  running {run.name}: step {step}/{total}{pace}")
+                    if rates:
+                        left = (sum(queued_left.values()) + running_left) / sum(rates)
+                        say(f"  sweep: {done + failed}/{n} finished; about {duration_text(left)} left at "
+                            f"the running runs' pace ({workers} worker(s))")
         except BaseException as exc:  # a signal, or any error of this loop: never orphan a worker
             stop.ignore()
             for proc in running:
                 proc.send_signal(signal.SIGTERM)
             say(f"interrupted ({stop_reason(exc)}): stopping {len(running)} worker(s) (each saves a "
                 "checkpoint); run the same command again to resume")
-            for proc, (_, _, logf) in running.items():
+            for proc, (_, _, logf, _) in running.items():
                 proc.wait()
                 logf.close()
             raise
     return failed
+
+
+def duration_text(seconds: float) -> str:
+    """``"45 s"``, ``"12 min"``, ``"2.6 h"``."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 def _tail(path: Path) -> str:
