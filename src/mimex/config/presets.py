@@ -47,7 +47,12 @@ PRESETS: dict[str, dict[str, Any]] = {
     # beta weighs them alike; beta 0.5 is the RND paper's intrinsic:extrinsic weighting (1:2).
     # Raw bonuses differ by 100x and more between methods here (ICM's forward error on its own
     # features fell to 3e-4 per step in 100k steps, MIMEx's to 0.13: docs/results.md), so one
-    # beta on raw bonuses would leave ICM no weight at all.
+    # beta on raw bonuses would leave ICM no weight at all. ICM is the MIMEx release's (notes
+    # 4.1: a linear phi, the forward loss on detached features): from the frozen image features
+    # its inverse model cannot tell the 18 actions apart (loss stays at ln 18 = 2.89), and the
+    # 2-layer ReLU phi of the default ICM then collapses to a constant (its std across states
+    # fell to 0 within 100 updates on Private Eye, with and without detach_forward), leaving no
+    # bonus; the linear phi stays a live projection (std 0.10; docs/results.md).
     "atari": {
         "env.name": "atari/PrivateEye",
         "env.obs": "pixels",
@@ -65,6 +70,8 @@ PRESETS: dict[str, dict[str, Any]] = {
         "ppo.reward_clip": 1.0,
         "explore.beta": 0.5,
         "explore.icm.reward_norm": "return",
+        "explore.icm.linear_encoder": True,
+        "explore.icm.detach_forward": True,
         "explore.rnd.reward_norm": "return",
         "explore.mimex.reward_norm": "return",
     },
