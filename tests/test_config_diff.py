@@ -16,3 +16,23 @@ def test_changed_keys_names_each_difference_in_key_order_and_skips_what_it_is_to
     assert changed_keys(a, b, {"steps"}) == [("explore.name", None, "rnd"), ("ppo.lr", 1e-3, 3e-4)]
     assert changed_keys(a, a) == []
     assert value_text([64, 64]) == "[64, 64]" and value_text(None) == "None"
+
+
+def test_options_of_an_explorer_neither_run_uses_do_not_count():
+    rnd = {"explore": {"name": "rnd", "rnd": {"lr": 1e-3}, "icm": {"linear_encoder": False}}}
+    rnd_b = {"explore": {"name": "rnd", "rnd": {"lr": 1e-3}, "icm": {"linear_encoder": True}}}
+    icm = {"explore": {"name": "icm", "rnd": {"lr": 1e-3}, "icm": {"linear_encoder": True}}}
+    assert changed_keys(rnd, rnd_b) == []
+    # a run that uses ICM against one that does not: its options count
+    assert changed_keys(rnd, icm) == [("explore.icm.linear_encoder", False, True), ("explore.name", "rnd", "icm")]
+
+
+def test_the_config_hash_ignores_unused_explorer_options_only():
+    from mimex.config.overrides import resolve_config
+    from mimex.run.sweep import config_hash
+
+    rnd = resolve_config("debug", {"explore.name": "rnd"}, [])
+    assert config_hash(rnd) == config_hash(resolve_config("debug", {"explore.name": "rnd"}, ["explore.icm.lr=0.1"]))
+    assert config_hash(rnd) != config_hash(resolve_config("debug", {"explore.name": "rnd"}, ["explore.rnd.lr=0.1"]))
+    icm = resolve_config("debug", {"explore.name": "icm"}, [])
+    assert config_hash(icm) != config_hash(resolve_config("debug", {"explore.name": "icm"}, ["explore.icm.lr=0.1"]))

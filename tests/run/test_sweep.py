@@ -47,7 +47,9 @@ def test_expansion_is_the_cross_product_with_readable_names(tmp_path):
     assert (last.explore.name, last.explore.mimex.mask_ratio, last.seed, last.steps) == ("mimex", 0.7, 1, 256)
     assert last.run_dir == str(tmp_path / "root" / runs[-1].name)
     assert last.env.num_envs == 2  # from the debug preset
-    assert len({r.config_hash for r in runs}) == 8
+    # "none" reads no MIMEx option: its two mask ratios are one config (per seed)
+    assert len({r.config_hash for r in runs}) == 6
+    assert runs[0].config_hash == runs[1].config_hash != runs[2].config_hash
     again = expand(load_spec(write(tmp_path, SPEC)), tmp_path / "elsewhere", {"threads": 3})
     assert [r.config_hash for r in again] == [r.config_hash for r in runs]  # bookkeeping aside
 

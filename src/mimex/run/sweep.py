@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mimex.config.diff import BOOKKEEPING
+from mimex.config.diff import BOOKKEEPING, without_unused
 from mimex.config.overrides import apply_overrides, resolve_config
 from mimex.config.schema import RunConfig, to_dict
 from mimex.errors import ConfigError
@@ -84,10 +84,11 @@ def config_hash(cfg: RunConfig) -> str:
     """12 hex digits of the SHA-256 of what the run trains: the config without bookkeeping keys
     and without ``steps`` (where a run stops), with ``ppo.schedule_steps`` as the horizon its
     lr schedule and beta anneal actually span (``schedule_steps or steps``; 0 where nothing
-    decays, or for DrQ-v2). So a sweep whose budget grows extends its finished runs, a run of
-    the paper's budget matches whether its horizon was given or implied, and runs whose
-    schedules differ never match."""
-    data = {k: v for k, v in to_dict(cfg).items() if k not in BOOKKEEPING + ("steps",)}
+    decays, or for DrQ-v2), and without the options of explorers the run does not use. So a
+    sweep whose budget grows extends its finished runs, a run of the paper's budget matches
+    whether its horizon was given or implied, runs whose schedules differ never match, and a
+    change to ICM's options leaves the RND runs of a study finished."""
+    data = {k: v for k, v in without_unused(to_dict(cfg)).items() if k not in BOOKKEEPING + ("steps",)}
     horizon = (cfg.ppo.schedule_steps or cfg.steps) if cfg.schedule_decays() else 0
     data["ppo"] = {**data["ppo"], "schedule_steps": horizon}
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:12]
