@@ -61,7 +61,7 @@ def add_parsers(sub: Any) -> None:
 def cmd_sweep(a: argparse.Namespace) -> int:
     from mimex.run.backends import plan_text, prepare, run_local, run_state
     from mimex.run.ray_backend import run_ray
-    from mimex.run.sweep import expand, load_spec, select_runs
+    from mimex.run.sweep import expand, load_spec, repeated_runs, select_runs
 
     spec = load_spec(a.spec, a.size)
     root = Path(a.root).resolve()
@@ -70,6 +70,13 @@ def cmd_sweep(a: argparse.Namespace) -> int:
         selected = select_runs(runs, a.only)
         print(f"--only {' '.join(a.only)}: {len(selected)} of the sweep's {len(runs)} runs", flush=True)
         runs = selected
+    repeats = repeated_runs(runs)
+    if repeats:
+        shown = ", ".join(f"{r.name} = {same.name}" for r, same in repeats[:3])
+        more = f" and {len(repeats) - 3} more" if len(repeats) > 3 else ""
+        print(f"note: {len(repeats)} run(s) repeat the config and seed of an earlier run, so they will "
+              f"compute the same thing ({shown}{more}); an axis probably sets options that those runs "
+              "do not use (e.g. MIMEx options for explore=none)", flush=True)
     states = [run_state(r) for r in runs]
     if a.dry_run:
         print(plan_text(spec, states, a.workers if a.backend == "local" else len(states)))

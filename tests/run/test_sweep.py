@@ -18,7 +18,7 @@ from mimex.config.schema import to_dict
 from mimex.errors import ConfigError
 from mimex.run import backends
 from mimex.run.logger import read_metrics
-from mimex.run.sweep import expand, load_spec, select_runs
+from mimex.run.sweep import expand, load_spec, repeated_runs, select_runs
 from mimex.run.worker import run_one
 from mimex.studies import STUDIES, drqv2_available
 
@@ -52,6 +52,17 @@ def test_expansion_is_the_cross_product_with_readable_names(tmp_path):
     assert runs[0].config_hash == runs[1].config_hash != runs[2].config_hash
     again = expand(load_spec(write(tmp_path, SPEC)), tmp_path / "elsewhere", {"threads": 3})
     assert [r.config_hash for r in again] == [r.config_hash for r in runs]  # bookkeeping aside
+
+
+def test_runs_that_repeat_another_run_are_named_before_the_sweep(tmp_path, capsys):
+    runs = expand(load_spec(write(tmp_path, SPEC)), tmp_path / "root")
+    assert [(r.name, same.name) for r, same in repeated_runs(runs)] == [
+        ("tiny/toy-Corridor/none-mask_ratio-0.7/seed0", "tiny/toy-Corridor/none-mask_ratio-0.5/seed0"),
+        ("tiny/toy-Corridor/none-mask_ratio-0.7/seed1", "tiny/toy-Corridor/none-mask_ratio-0.5/seed1")]
+    assert main(["sweep", write(tmp_path, SPEC), "--dry-run", "--root", str(tmp_path / "root")]) == 0
+    assert ("note: 2 run(s) repeat the config and seed of an earlier run, so they will compute the same thing "
+            "(tiny/toy-Corridor/none-mask_ratio-0.7/seed0 = tiny/toy-Corridor/none-mask_ratio-0.5/seed0, "
+            in capsys.readouterr().out)
 
 
 def test_named_override_sets_per_env_and_sizes_in_toml(tmp_path):

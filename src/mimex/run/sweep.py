@@ -80,6 +80,21 @@ class PlannedRun:
         return config_hash(self.config)
 
 
+def repeated_runs(runs: list[PlannedRun]) -> list[tuple[PlannedRun, PlannedRun]]:
+    """(run, the earlier run it repeats) for each run whose config hash and seed an earlier
+    run already has: it would compute the same thing (an axis that sets options of an explorer
+    the run does not use, or two axis values that resolve alike)."""
+    first: dict[tuple[str, int], PlannedRun] = {}
+    out = []
+    for run in runs:
+        key = (run.config_hash, run.seed)
+        if key in first:
+            out.append((run, first[key]))
+        else:
+            first[key] = run
+    return out
+
+
 def config_hash(cfg: RunConfig) -> str:
     """12 hex digits of the SHA-256 of what the run trains: the config without bookkeeping keys
     and without ``steps`` (where a run stops), with ``ppo.schedule_steps`` as the horizon its
