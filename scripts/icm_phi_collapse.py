@@ -66,6 +66,9 @@ def main() -> None:
     ap.add_argument("--updates", type=int, default=400)
     args = ap.parse_args()
     torch.set_num_threads(1)
+    if args.steps * args.num_envs <= 2000:
+        ap.error(f"--steps x --num-envs = {args.steps * args.num_envs}: collect more than 2,000 transitions "
+                 "(1,000 are held out)")
     x, a, n, discrete = collect(args.preset, args.env, args.num_envs, args.steps)
     g = torch.Generator().manual_seed(0)
     perm = torch.randperm(len(x), generator=g)

@@ -447,7 +447,7 @@ def test_a_local_sweep_reports_each_runs_pace_and_the_time_left(tmp_path):
     lines = []
     assert backends.run_local(todo, workers=1, log=lines.append, report_every=0.2) == 0
     paced = [ln for ln in lines if re.fullmatch(r"  running t/toy-Corridor/none/seed0: step \d+/4096 "
-                                                r"\(\d+ steps/s, \d+ (s|min) left\)", ln)]
+                                                r"\([0-9.e+]+ steps/s, \d+ (s|min) left\)", ln)]
     assert paced, lines
     # the queued second run counts in the sweep's time left
     assert any(re.fullmatch(r"  sweep: 0/2 finished; about \d+ (s|min) left at the running runs' "

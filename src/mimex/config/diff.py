@@ -36,7 +36,7 @@ def value_text(v: Any) -> str:
 def unused_keys(flat: dict[str, Any]) -> set[str]:
     """The keys of a flattened config that its run never reads: the option sections of the
     explorers other than ``explore.name``."""
-    name = flat.get("explore.name")
+    name = flat.get("explore.name", "mimex")  # the schema's default
     prefixes = tuple(f"explore.{s}." for s in EXPLORER_SECTIONS if s != name)
     return {k for k in flat if k.startswith(prefixes)}
 
@@ -46,7 +46,7 @@ def without_unused(data: dict[str, Any]) -> dict[str, Any]:
     explore = data.get("explore")
     if not isinstance(explore, dict):
         return data
-    name = explore.get("name")
+    name = explore.get("name", "mimex")
     kept = {k: v for k, v in explore.items() if k not in EXPLORER_SECTIONS or k == name}
     return {**data, "explore": kept}
 

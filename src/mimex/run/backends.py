@@ -161,6 +161,7 @@ def prepare(states: list[RunState], spec: Spec) -> list[tuple[PlannedRun, dict[s
             continue
         meta = read_sweep_file(s.run.config.run_dir) or meta_of(s.run, spec, version)
         meta["config"] = to_dict(s.run.config)  # same hash; this sweep's paths and threads
+        meta["config_hash"] = s.run.config_hash  # as today's code computes it
         write_sweep_file(s.run.config.run_dir, meta)
         out.append((s.run, meta))
     return out
@@ -213,7 +214,10 @@ def run_local(todo: list[tuple[PlannedRun, dict[str, Any]]], workers: int, log: 
     called from the main thread (Python's rule); from another thread the caller must stop
     the workers' sweep itself."""
     queue = list(todo)
-    running: dict[subprocess.Popen, tuple[PlannedRun, float, Any, int]] = {}
+    running: dict[subprocess.Popen, tuple[PlannedRun, float, Any]] = {}
+    # (time, step) a run was first seen at by a progress report: its pace is measured from
+    # there (after its start-up, and after a resumed run cut its metrics back to its checkpoint)
+    first_seen: dict[str, tuple[float, int]] = {}
     done = failed = 0
     n = len(queue)
     # steps each queued run has left (a resumed run starts from its checkpoint's step)
@@ -237,12 +241,12 @@ def run_local(todo: list[tuple[PlannedRun, dict[str, Any]]], workers: int, log: 
                     penv = {**env, **({"OMP_NUM_THREADS": threads} if threads else {})}
                     proc = subprocess.Popen([sys.executable, "-m", "mimex.run.worker", str(d)], stdout=logf,
                                             stderr=subprocess.STDOUT, env=penv, start_new_session=True)
-                    running[proc] = (run, time.time(), logf, last_logged_step(d))
+                    running[proc] = (run, time.time(), logf)
                     queued_left.pop(run.name, None)
                     say(f"[{done + failed}/{n} finished, {len(running)} running] start {run.name}")
                 time.sleep(poll)
                 for proc in [p for p in running if p.poll() is not None]:
-                    run, t0, logf, _ = running.pop(proc)
+                    run, t0, logf = running.pop(proc)
                     logf.close()
                     if proc.returncode == 0:
                         done += 1
@@ -253,19 +257,24 @@ def run_local(todo: list[tuple[PlannedRun, dict[str, Any]]], workers: int, log: 
                         say(f"[{done + failed}/{n} finished, {len(running)} running] FAILED {run.name} "
                             f"(exit {proc.returncode}): {_tail(Path(run.config.run_dir) / 'sweep.log')}")
                 if running and time.time() - last_report > report_every:
-                    last_report = time.time()
-                    rates, running_left = [], 0
-                    for run, t0, _, step0 in running.values():
+                    now = last_report = time.time()
+                    rates, running_left, longest = [], 0, 0.0
+                    for run, _, _ in running.values():
                         step, total = last_logged_step(Path(run.config.run_dir)), total_steps(run.config)
-                        rate = (step - step0) / max(last_report - t0, 1e-9)
+                        t_first, s_first = first_seen.get(run.name, (now, step))
+                        if step < s_first:  # metrics cut back to the checkpoint since: start afresh
+                            t_first, s_first = now, step
+                        first_seen[run.name] = (t_first, s_first)
+                        rate = (step - s_first) / max(now - t_first, 1e-9)
                         running_left += max(0, total - step)
                         pace = ""
                         if rate > 0:
                             rates.append(rate)
-                            pace = f" ({rate:.0f} steps/s, {duration_text((total - step) / rate)} left)"
+                            longest = max(longest, (total - step) / rate)
+                            pace = f" ({rate:.3g} steps/s, {duration_text((total - step) / rate)} left)"
                         say(f"  running {run.name}: step {step}/{total}{pace}")
-                    if rates:
-                        left = (sum(queued_left.values()) + running_left) / sum(rates)
+                    if rates:  # all workers busy while runs are queued; the slowest run ends it
+                        left = max(longest, (sum(queued_left.values()) + running_left) / sum(rates))
                         say(f"  sweep: {done + failed}/{n} finished; about {duration_text(left)} left at "
                             f"the running runs' pace ({workers} worker(s))")
         except BaseException as exc:  # a signal, or any error of this loop: never orphan a worker
@@ -274,7 +283,7 @@ def run_local(todo: list[tuple[PlannedRun, dict[str, Any]]], workers: int, log: 
                 proc.send_signal(signal.SIGTERM)
             say(f"interrupted ({stop_reason(exc)}): stopping {len(running)} worker(s) (each saves a "
                 "checkpoint); run the same command again to resume")
-            for proc, (_, _, logf, _) in running.items():
+            for proc, (_, _, logf) in running.items():
                 proc.wait()
                 logf.close()
             raise

@@ -81,13 +81,13 @@ class PlannedRun:
 
 
 def repeated_runs(runs: list[PlannedRun]) -> list[tuple[PlannedRun, PlannedRun]]:
-    """(run, the earlier run it repeats) for each run whose config hash and seed an earlier
-    run already has: it would compute the same thing (an axis that sets options of an explorer
-    the run does not use, or two axis values that resolve alike)."""
-    first: dict[tuple[str, int], PlannedRun] = {}
+    """(run, the earlier run it repeats) for each run whose config hash, seed and steps an
+    earlier run already has: it would compute the same thing (an axis that sets options of an
+    explorer the run does not use, or two axis values that resolve alike; bookkeeping aside)."""
+    first: dict[tuple[str, int, int], PlannedRun] = {}
     out = []
     for run in runs:
-        key = (run.config_hash, run.seed)
+        key = (run.config_hash, run.seed, run.config.steps)
         if key in first:
             out.append((run, first[key]))
         else:
