@@ -245,3 +245,46 @@ def test_many_methods_compare_with_the_best_and_their_legend_fits(tmp_path):
     box = fig.legends[0].get_window_extent()
     assert box.x0 >= 0 and box.x1 <= fig.bbox.width + 1
     plt.close(fig)
+
+
+def _with_returns(root, scale):
+    """Add charts/episodic_return = scale * success rate to every run's rows under root."""
+    for path in root.rglob("metrics.jsonl"):
+        rows = [json.loads(line) for line in path.read_text().splitlines()]
+        path.write_text("".join(json.dumps({**r, "charts/episodic_return": scale * r["charts/success_rate"]}) + "\n"
+                                for r in rows))
+
+
+def test_returns_of_tasks_without_a_shared_scale_get_no_iqm_but_a_probability_of_improvement(runs):
+    import matplotlib.pyplot as plt
+
+    from mimex.analysis.plot import aggregate, figure
+
+    _with_returns(runs, 100.0)
+    groups = group_runs(find_runs([runs]))
+    agg = aggregate(groups, "charts/episodic_return", reps=200)
+    assert agg["iqm"] == {} and set(agg["poi"]) == {("mimex", "none")}
+    assert agg["poi"][("mimex", "none")][0] == pytest.approx(1.0)
+    assert agg["no_iqm"].startswith("charts/episodic_return has no scale shared by testing/PointGoal, toy/Corridor")
+    fig = figure(groups, "charts/episodic_return")
+    visible = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.get_title() for ax in visible][-1] == "pairwise, over tasks" and len(visible) == 3
+    assert "no aggregate IQM" in fig._suptitle.get_text()
+    plt.close(fig)
+    success = aggregate(groups, "charts/success_rate", reps=200)  # one scale: pooled raw
+    assert success["scale"] == "" and success["iqm"]["mimex"][0] > success["iqm"]["none"][0]
+
+
+def test_atari_returns_pool_human_normalised(tmp_path):
+    from mimex.analysis.plot import aggregate
+
+    for env in ("atari/PrivateEye", "atari/Venture"):
+        for seed in range(2):
+            write_run(tmp_path / env.replace("/", "-") / f"seed{seed}", env=env, seed=seed, level=0.5)
+    _with_returns(tmp_path, 1187.5)  # Venture: human level; Private Eye: 1.7% of it
+    agg = aggregate(group_runs(find_runs([tmp_path])), "charts/episodic_return", reps=200)
+    assert agg["scale"] == "human-normalised "
+    # final value: the last 200 episodes, rows 7-10 of a ramp to 0.5: 0.425 x 1187.5 on both
+    venture, eye = 0.425, (0.425 * 1187.5 - 24.9) / (69571.3 - 24.9)
+    # IQM of 4 scores (2 seeds x 2 tasks): the middle two, one of each task
+    assert agg["iqm"]["mimex"][0] == pytest.approx((venture + eye) / 2, rel=1e-6)

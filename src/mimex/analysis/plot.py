@@ -3,8 +3,10 @@ per method, and an aggregate over environments (rliable): the interquartile mean
 final scores with a stratified bootstrap interval, and the probability of improvement
 between each pair of methods. Written as PNG and SVG.
 
-Aggregates pool raw scores across tasks: meaningful for a metric on one scale on every task
-(success rates); for returns, read them per task.
+The IQM pools final scores across tasks, so it is drawn only where they share a scale
+(``mimex.analysis.scales``): success rates as they are, Atari returns human-normalised; for
+other returns on several tasks only the probability of improvement (scale-free: it compares
+runs within each task) is drawn.
 """
 
 from __future__ import annotations
@@ -16,17 +18,20 @@ import numpy as np
 
 from mimex.analysis import stats
 from mimex.analysis.curves import Group, final_value, group_curves
+from mimex.analysis.scales import Normaliser, shared_scale
 
 
 def score_matrix(groups: list[Group], method: str, envs: list[str], metric: str,
-                 window: int) -> np.ndarray:
-    """float[num_runs, num_tasks]: final scores of ``method`` on ``envs``, the same number of
-    runs per task (the smallest seed count; seeds in order)."""
+                 window: int, scale: dict[str, Normaliser] | None = None) -> np.ndarray:
+    """float[num_runs, num_tasks]: final scores of ``method`` on ``envs`` (through each task's
+    ``scale`` normaliser when given), the same number of runs per task (the smallest seed
+    count; seeds in order)."""
     cols = []
     for env in envs:
         g = next(g for g in groups if g.env == env and g.method == method)
         runs = sorted(g.runs, key=lambda r: r.seed)
-        cols.append([final_value(r, metric, window) for r in runs])
+        col = np.array([final_value(r, metric, window) for r in runs], dtype=np.float64)
+        cols.append(scale[env](col) if scale else col)
     n = min(len(c) for c in cols)
     return np.array([c[:n] for c in cols], dtype=np.float64).T
 
@@ -36,33 +41,49 @@ ALL_PAIRS_UP_TO = 5
 
 
 def aggregate(groups: list[Group], metric: str, window: int = 200, reps: int = 2000) -> dict:
-    """IQM with stratified bootstrap CIs per method, and P(X > Y) for every pair (with more
-    than ``ALL_PAIRS_UP_TO`` methods: the method of the highest IQM against each other one),
-    over the environments where every method has runs.
+    """IQM with stratified bootstrap CIs per method (where the tasks' scores share a scale),
+    and P(X > Y) for every pair (with more than ``ALL_PAIRS_UP_TO`` methods: the best method
+    against each other one), over the environments where every method has runs.
 
     Returns:
-        {"envs": [...], "iqm": {method: (point, lo, hi)}, "poi": {(x, y): (p, lo, hi)}}.
+        {"envs": [...], "iqm": {method: (point, lo, hi)}, "poi": {(x, y): (p, lo, hi)},
+         "scale": the IQM's scale ("" raw, "human-normalised "), "no_iqm": why there is none}.
     """
     methods = sorted({g.method for g in groups})
     envs = sorted(e for e in {g.env for g in groups}
                   if all(any(g.env == e and g.method == m for g in groups) for m in methods))
-    out: dict = {"envs": envs, "iqm": {}, "poi": {}}
+    out: dict = {"envs": envs, "iqm": {}, "poi": {}, "scale": "", "no_iqm": ""}
     if not envs:
         return out
-    scores = {m: score_matrix(groups, m, envs, metric, window) for m in methods}
+    scale = shared_scale(envs, metric)
+    if isinstance(scale, str):
+        out["no_iqm"], scale = scale, None
+    else:
+        scale, out["scale"] = scale
+    scores = {m: score_matrix(groups, m, envs, metric, window, scale) for m in methods}
     scores = {m: s[np.isfinite(s).all(axis=1)] for m, s in scores.items()}
     scores = {m: s for m, s in scores.items() if s.shape[0] > 0}
-    for m, s in scores.items():
-        out["iqm"][m] = stats.stratified_bootstrap_ci(s, stats.iqm, reps=reps)
+    if scale is not None:
+        for m, s in scores.items():
+            out["iqm"][m] = stats.stratified_bootstrap_ci(s, stats.iqm, reps=reps)
     names = list(scores)
     if len(names) <= ALL_PAIRS_UP_TO:
         pairs = [(a, b) for i, a in enumerate(names) for b in names[i + 1:]]
     else:
-        best = max(names, key=lambda m: out["iqm"][m][0])
+        best = max(names, key=lambda m: out["iqm"][m][0] if out["iqm"] else _mean_task_rank(scores, m))
         pairs = [(best, b) for b in names if b != best]
     for a, b in pairs:
         out["poi"][(a, b)] = stats.probability_of_improvement_ci(scores[a], scores[b], reps=reps)
     return out
+
+
+def _mean_task_rank(scores: dict[str, np.ndarray], method: str) -> float:
+    """The mean over tasks of ``method``'s rank (0 = lowest) by mean final score: a choice of
+    the best method that needs no shared scale."""
+    names = list(scores)
+    means = np.array([scores[m].mean(axis=0) for m in names])  # [methods, tasks]
+    ranks = means.argsort(axis=0).argsort(axis=0)
+    return float(ranks[names.index(method)].mean())
 
 
 def plot(groups: list[Group], metric: str, out_dir: str | Path, x: str = "steps",
@@ -99,7 +120,8 @@ def figure(groups: list[Group], metric: str, x: str = "steps", window: int = 200
     methods = sorted({g.method for g in groups})
     colors = {m: plt.get_cmap("tab10")(i % 10) for i, m in enumerate(methods)}
     agg = aggregate(groups, metric, window) if len(envs) > 1 or len(methods) > 1 else None
-    extra = 0 if agg is None or not agg["iqm"] else (2 if agg["poi"] else 1)
+    summaries = [] if agg is None else [k for k in ("iqm", "poi") if agg[k]]
+    extra = len(summaries)
     n = len(envs) + extra
     cols = min(n, 4)
     rows = -(-n // cols)
@@ -134,24 +156,26 @@ def figure(groups: list[Group], metric: str, x: str = "steps", window: int = 200
         ax.set_ylabel(metric)
         ax.grid(alpha=0.3)
     k = len(envs)
-    if extra:
+    if "iqm" in summaries:
         rows_iqm = [(shorten(m, 72), *agg["iqm"][m], colors[m]) for m in agg["iqm"]]
-        _bar_rows(flat[k], rows_iqm, f"IQM of final {metric.split('/')[-1]}",
+        _bar_rows(flat[k], rows_iqm, f"IQM of {agg['scale']}final {metric.split('/')[-1]}",
                   f"aggregate over {len(agg['envs'])} task(s)")
-    if extra == 2:
-        short = _without_common_folder(list(agg["iqm"]))
+        k += 1
+    if "poi" in summaries:
+        short = _without_common_folder(sorted({m for pair in agg["poi"] for m in pair}))
         rows_poi = [(f"P({shorten(short[a], 34)} > {shorten(short[b], 34)})", *agg["poi"][(a, b)], "tab:blue")
                     for a, b in agg["poi"]]
-        _bar_rows(flat[k + 1], rows_poi, "probability of improvement", "pairwise, over tasks")
-        flat[k + 1].axvline(0.5, color="gray", ls="--", lw=1)
-        flat[k + 1].set_xlim(-0.02, 1.02)
+        _bar_rows(flat[k], rows_poi, "probability of improvement", "pairwise, over tasks")
+        flat[k].axvline(0.5, color="gray", ls="--", lw=1)
+        flat[k].set_xlim(-0.02, 1.02)
     for ax in flat[n:]:
         ax.set_visible(False)
     handles = [plt.Line2D([], [], color=colors[m], lw=3) for m in methods]
     height = fig.get_figheight()
     fig.legend(handles, methods, loc="upper center", bbox_to_anchor=(0.5, 1.0),
                ncol=legend_cols, fontsize=11, frameon=False)
-    fig.suptitle(f"{metric}: mean over seeds, 95% bootstrap CI", y=0.01, fontsize=9, va="bottom")
+    note = f"; no aggregate IQM: {metric} has no scale shared by these tasks" if agg and agg["no_iqm"] else ""
+    fig.suptitle(f"{metric}: mean over seeds, 95% bootstrap CI{note}", y=0.01, fontsize=9, va="bottom")
     fig.tight_layout(rect=(0, 0.2 / height, 1, 1 - 0.3 * legend_rows / height))
     return fig
 
