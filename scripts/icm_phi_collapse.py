@@ -11,6 +11,8 @@ can be left).
 
     python scripts/icm_phi_collapse.py --env atari/PrivateEye --steps 1500 --updates 400
     python scripts/icm_phi_collapse.py --preset pixmc --env pixmc/KukaReach --steps 300
+    python scripts/icm_phi_collapse.py --preset debug --env dmc/cartpole_swingup --num-envs 4 \
+        --steps 600 --set env.obs=pixels --set ppo.feature_dim=64   # DrQ-v2's stored embeddings
 """
 
 from __future__ import annotations
@@ -29,10 +31,11 @@ VARIANTS = {"default (MLP phi, joint loss)": {}, "detach_forward": {"detach_forw
             "release (linear phi, detach_forward)": {"detach_forward": True, "linear_encoder": True}}
 
 
-def collect(preset: str, env: str, num_envs: int, steps: int) -> tuple[torch.Tensor, torch.Tensor, int, bool]:
+def collect(preset: str, env: str, num_envs: int, steps: int, sets: list[str]
+            ) -> tuple[torch.Tensor, torch.Tensor, int, bool]:
     """(obs_seq float[N, 2, D] = (z_t, z_t+1), actions [N, 2(, A)] with a_t at 0, action_dim, discrete)."""
     cfg = resolve_config(preset, {"env.name": env, "env.num_envs": num_envs, "explore.name": "icm",
-                                  "explore.input": "features", "progress": False}, [])
+                                  "explore.input": "features", "progress": False}, sets)
     seed_everything(0, True)
     envs = make_vec_env(cfg)
     agent = PPOAgent(cfg, envs, torch.device("cpu"))
@@ -64,12 +67,14 @@ def main() -> None:
     ap.add_argument("--num-envs", type=int, default=8)
     ap.add_argument("--steps", type=int, default=1500, help="vector steps to collect")
     ap.add_argument("--updates", type=int, default=400)
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="config overrides, e.g. env.obs=pixels ppo.feature_dim=64")
     args = ap.parse_args()
     torch.set_num_threads(1)
     if args.steps * args.num_envs <= 2000:
         ap.error(f"--steps x --num-envs = {args.steps * args.num_envs}: collect more than 2,000 transitions "
                  "(1,000 are held out)")
-    x, a, n, discrete = collect(args.preset, args.env, args.num_envs, args.steps)
+    x, a, n, discrete = collect(args.preset, args.env, args.num_envs, args.steps, args.set)
     g = torch.Generator().manual_seed(0)
     perm = torch.randperm(len(x), generator=g)
     test, train = perm[:1000], perm[1000:]
