@@ -168,6 +168,7 @@ def figure(groups: list[Group], metric: str, x: str = "steps", window: int = 200
         _bar_rows(flat[k], rows_poi, "probability of improvement", "pairwise, over tasks")
         flat[k].axvline(0.5, color="gray", ls="--", lw=1)
         flat[k].set_xlim(-0.02, 1.02)
+        flat[k].set_xticks([0, 0.25, 0.5, 0.75, 1])
     for ax in flat[n:]:
         ax.set_visible(False)
     handles = [plt.Line2D([], [], color=colors[m], lw=3) for m in methods]
@@ -196,6 +197,10 @@ def _bar_rows(ax, rows: list[tuple], xlabel: str, title: str) -> None:
         text.set_in_layout(False)  # sized to fit the panel; never a reason to shrink the others
     ax.set_yticks([])
     ax.set_ylim(-0.5, len(rows) - 0.2)
+    import matplotlib.ticker
+
+    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(4))  # labels of small values stay apart
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:.3g}"))
     ax.set_xlabel(xlabel)
     ax.set_title(title, fontsize=11)
     ax.grid(alpha=0.3, axis="x")
