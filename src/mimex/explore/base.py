@@ -200,6 +200,20 @@ def reward_norm_mode(value: Any) -> str:
     return value
 
 
+def check_reward_norm_options(config: Any) -> None:
+    """Validate an explorer config's ``reward_norm`` (a bool, as older configs saved it,
+    becomes its mode) and ``return_gamma``."""
+    config.reward_norm = reward_norm_mode(config.reward_norm)
+    if not 0.0 < config.return_gamma < 1.0:
+        raise errors.ConfigError(f"return_gamma must be in (0, 1), got {config.return_gamma}")
+
+
+def reward_norm_keys(config: Any) -> tuple[str, ...]:
+    """The normalisation options a saved state dict must match: ``reward_norm``, and
+    ``return_gamma`` where it is used."""
+    return ("reward_norm",) + (("return_gamma",) if config.reward_norm == "return" else ())
+
+
 class RewardNorm:
     """An explorer's reward normalisation, one of REWARD_NORMS.
 

@@ -29,8 +29,9 @@ from mimex.explore.base import (
     check_actions,
     check_obs_seq,
     check_pad_mask,
+    check_reward_norm_options,
     check_update,
-    reward_norm_mode,
+    reward_norm_keys,
 )
 from mimex.explore.training import (
     check_chunk_size,
@@ -61,8 +62,7 @@ class ICMConfig:
 
     def __post_init__(self) -> None:
         check(0.0 <= self.beta <= 1.0, f"beta must be in [0, 1], got {self.beta}")
-        self.reward_norm = reward_norm_mode(self.reward_norm)  # a bool: a config saved before 'return'
-        check(0.0 < self.return_gamma < 1.0, f"return_gamma must be in (0, 1), got {self.return_gamma}")
+        check_reward_norm_options(self)  # a bool reward_norm: a config saved before 'return'
         check(self.feature_dim >= 1 and self.hidden_dim >= 1,
               f"feature_dim and hidden_dim must be >= 1, got {self.feature_dim}, {self.hidden_dim}")
         check(self.lr > 0 and self.eta > 0, f"lr and eta must be > 0, got {self.lr}, {self.eta}")
@@ -194,9 +194,8 @@ class ICMExplorer:
     def load_state_dict(self, sd: dict[str, Any]) -> None:
         from mimex.explore.registry import check_state_matches
 
-        check_state_matches(self, sd, ("feature_dim", "hidden_dim", "beta", "eta", "reward_norm",
-                                       "linear_encoder", "detach_forward")
-                       + (("return_gamma",) if self.config.reward_norm == "return" else ()))
+        check_state_matches(self, sd, ("feature_dim", "hidden_dim", "beta", "eta",
+                                       "linear_encoder", "detach_forward") + reward_norm_keys(self.config))
         if sd.get("action_dim") != self.action_dim:
             raise errors.CheckpointError(
                 f"state dict has action_dim={sd.get('action_dim')}, this explorer has {self.action_dim}"

@@ -19,8 +19,9 @@ from mimex.explore.base import (
     RewardNorm,
     check_obs_seq,
     check_pad_mask,
+    check_reward_norm_options,
     check_update,
-    reward_norm_mode,
+    reward_norm_keys,
 )
 from mimex.explore.masking import (
     MASK_KINDS,
@@ -78,8 +79,7 @@ class MIMExConfig:
 
     def __post_init__(self) -> None:
         check(self.mask in MASK_KINDS, f"mask must be one of {MASK_KINDS}, got {self.mask!r}")
-        self.reward_norm = reward_norm_mode(self.reward_norm)  # a bool: a config saved before 'return'
-        check(0.0 < self.return_gamma < 1.0, f"return_gamma must be in (0, 1), got {self.return_gamma}")
+        check_reward_norm_options(self)  # a bool reward_norm: a config saved before 'return'
         check(self.pad in ("mask", "zeros"), f"pad must be 'mask' or 'zeros', got {self.pad!r}")
         check(self.size in MODEL_SIZES, f"size must be one of {tuple(MODEL_SIZES)}, got {self.size!r}")
         check(self.n_masks >= 1, f"n_masks must be >= 1, got {self.n_masks}")
@@ -262,8 +262,7 @@ class MIMExExplorer:
         from mimex.explore.registry import check_state_matches
 
         check_state_matches(self, sd, ("seq_len", "mask", "n_masks", "use_cls", "pad",
-                                       "norm_loss", "reward_norm")
-                       + (("return_gamma",) if self.config.reward_norm == "return" else ()))
+                                       "norm_loss") + reward_norm_keys(self.config))
         saved = sd["config"]
         if self.config.mask == "feature":
             now, then = self.config.mask_ratio, saved.get("mask_ratio")

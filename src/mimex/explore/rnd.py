@@ -25,8 +25,9 @@ from mimex.explore.base import (
     RewardNorm,
     check_obs_seq,
     check_pad_mask,
+    check_reward_norm_options,
     check_update,
-    reward_norm_mode,
+    reward_norm_keys,
 )
 from mimex.explore.normalize import RunningMeanStd
 from mimex.explore.training import (
@@ -55,8 +56,7 @@ class RNDConfig:
     device: str = opt("cpu", "torch device")
 
     def __post_init__(self) -> None:
-        self.reward_norm = reward_norm_mode(self.reward_norm)  # a bool: a config of the first release
-        check(0.0 < self.return_gamma < 1.0, f"return_gamma must be in (0, 1), got {self.return_gamma}")
+        check_reward_norm_options(self)  # a bool reward_norm: a config saved before 'return'
         check_update_proportion(self.update_proportion)
         check(self.lr > 0, f"lr must be > 0, got {self.lr}")
         check(self.output_dim >= 1 and self.hidden_dim >= 1,
@@ -165,9 +165,8 @@ class RNDExplorer:
     def load_state_dict(self, sd: dict[str, Any]) -> None:
         from mimex.explore.registry import check_state_matches
 
-        check_state_matches(self, sd, ("output_dim", "hidden_dim", "obs_norm", "reward_norm",
-                                       "predictor_extra_layer")
-                       + (("return_gamma",) if self.config.reward_norm == "return" else ()))
+        check_state_matches(self, sd, ("output_dim", "hidden_dim", "obs_norm",
+                                       "predictor_extra_layer") + reward_norm_keys(self.config))
         self.target.load_state_dict(sd["target"])
         self.predictor.load_state_dict(sd["predictor"])
         load_optimizer_state(self.optimizer, sd["optimizer"])  # copies: never share Adam moments

@@ -66,27 +66,32 @@ def last_logged_step(run_dir: Path) -> int:
     return 0
 
 
-def saved_config_hash(saved: Any) -> str:
-    """The config hash of a saved config as today's code reads it: keys added since it was
-    written take the values that behave as it ran (``upgrade_config``), so adding a config key
-    does not turn every finished run into "a run of another config". ``"unreadable"`` for
-    anything that is not a readable mimex config."""
+def _read_saved(saved: Any) -> RunConfig | None:
+    """A saved config as today's code reads it: keys added since it was written take the
+    values that behave as it ran (``upgrade_config``). None if it is not a readable mimex config."""
     if not isinstance(saved, dict):
-        return "unreadable"
+        return None
     try:
-        return config_hash(from_dict(RunConfig, upgrade_config(saved)))
+        return from_dict(RunConfig, upgrade_config(saved))
     except (ValueError, TypeError, AttributeError, KeyError, ConfigError):  # a section not a dict, ...
-        return "unreadable"
+        return None
+
+
+def saved_config_hash(saved: Any) -> str:
+    """The config hash of a saved config as today's code reads it, so adding a config key does
+    not turn every finished run into "a run of another config". ``"unreadable"`` for anything
+    that is not a readable mimex config."""
+    cfg = _read_saved(saved)
+    return "unreadable" if cfg is None else config_hash(cfg)
 
 
 def _differences(saved: Any, cfg: RunConfig, most: int = 6) -> str:
     """``" (explore.beta: the run has 0.05, this sweep 0.5; ...)"``: what differs between a
     saved config and the sweep's, as today's code reads the saved one; "" if it cannot tell."""
-    try:
-        held = to_dict(from_dict(RunConfig, upgrade_config(saved)))
-    except (ValueError, TypeError, AttributeError, KeyError, ConfigError):
+    held = _read_saved(saved)
+    if held is None:
         return ""
-    diff = changed_keys(held, to_dict(cfg), {*BOOKKEEPING, "steps"})
+    diff = changed_keys(to_dict(held), to_dict(cfg), {*BOOKKEEPING, "steps"})
     if not diff:
         return ""
     shown = [f"{k}: the run has {value_text(a)}, this sweep {value_text(b)}" for k, a, b in diff[:most]]
