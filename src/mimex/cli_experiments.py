@@ -83,9 +83,12 @@ def cmd_sweep(a: argparse.Namespace) -> int:
         return 0
     todo = prepare(states, spec)
     done = len(states) - len(todo)
-    resume = sum(s.state in ("resume", "extend") for s in states)
+    resume = sum(s.state == "resume" for s in states)
+    extend = sum(s.state == "extend" for s in states)
+    grow = f", {extend} to extend" if extend else ""
     print(f"sweep {spec.name}{'@' + spec.size if spec.size else ''}: {len(states)} runs under {root}: "
-          f"{done} finished (skipped), {resume} to resume, {len(todo) - resume} new", flush=True)
+          f"{done} finished (skipped), {resume} to resume{grow}, {len(todo) - resume - extend} new",
+          flush=True)
     log = lambda text: print(text, flush=True)  # noqa: E731
     try:
         if a.backend == "ray":

@@ -292,6 +292,7 @@ def test_a_grown_budget_extends_finished_runs_exactly_when_the_schedule_allows(t
     assert main(["sweep", grown, "--root", str(root), "--dry-run"]) == 0
     assert "1 to extend" in capsys.readouterr().out
     assert main(["sweep", grown, "--root", str(root)]) == 0
+    assert "0 finished (skipped), 0 to resume, 1 to extend, 0 new" in capsys.readouterr().out
     assert main(["sweep", grown, "--root", str(straight)]) == 0
     assert backends.run_state(run).state == "done"
     got, want = _curve(run.config.run_dir), _curve(straight / run.name)
