@@ -1,6 +1,8 @@
 """When PixMC runs fell into the crash-early optimum, whether they left it, and their last
 success: the "crash phase" and "last success" columns of docs/results.md, per method and per
-run (mimex.analysis.phases says how each is read off the episode lengths).
+run (mimex.analysis.phases says how each is read off the episode lengths), and whether
+living paid before it: the extrinsic reward and the bonus per step over each run's first 16
+logged iterations with finished episodes.
 
 Usage::
 
@@ -15,6 +17,12 @@ import sys
 from mimex.analysis.curves import find_runs, group_runs
 from mimex.analysis.phases import latest, millions, run_phases, span
 from mimex.errors import MimexError
+
+
+def mean_of(values: list[float]) -> str:
+    """The mean over the runs that have a value, with 4 decimals; '-' if none has."""
+    got = [v for v in values if v == v]
+    return f"{sum(got) / len(got):+.4f}" if got else "-"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,16 +46,19 @@ def main(argv: list[str] | None = None) -> int:
     for env in sorted({g.env for g in groups}):
         print(f"\n### {env}\n")
         print(f"| method | seeds | steps | crash phase from (< {a.below:g} steps) | left it (>= {a.above:g}) | "
-              f"stuck to the end (< {a.sustained_below:g}) from | iterations with a success | last success |")
-        print("|---|---|---|---|---|---|---|---|")
+              f"stuck to the end (< {a.sustained_below:g}) from | iterations with a success | last success | "
+              "early extrinsic / step | early bonus / step |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
         per_run = []
         for g in (g for g in groups if g.env == env):
-            ph = [run_phases(r.rows, a.below, a.above, a.sustained_below) for r in g.runs]
+            ph = [run_phases(r.rows, a.below, a.above, a.sustained_below, int(r.config.get("env.num_envs", 1)))
+                  for r in g.runs]
             steps = sorted({p.steps for p in ph})
             steps_text = millions(steps[0]) if len(steps) == 1 else f"{millions(steps[0])}-{millions(steps[-1])}"
             print(f"| {g.method} | {len(ph)} | {steps_text} | {span([p.entered for p in ph])} | "
                   f"{span([p.left for p in ph])} | {span([p.sustained for p in ph])} | "
-                  f"{sum(p.success_iterations for p in ph)} | {millions(latest([p.last_success for p in ph]))} |")
+                  f"{sum(p.success_iterations for p in ph)} | {millions(latest([p.last_success for p in ph]))} | "
+                  f"{mean_of([p.early_extrinsic for p in ph])} | {mean_of([p.early_bonus for p in ph])} |")
             per_run += [(g.method, r.seed, p) for r, p in zip(g.runs, ph, strict=True)]
         if a.per_run:
             print("\n| method | seed | steps | crash from | left | stuck from | success iterations | last success | "

@@ -57,3 +57,13 @@ def test_span_and_latest_summarise_over_the_runs_where_it_happened():
     assert span([330_000]) == "0.33M (1 of 1)"
     assert span([None, None]) == "- (0 of 2)"
     assert latest([None, 5, 3]) == 5 and latest([None]) is None
+
+
+def test_short_episodes_before_every_env_could_finish_a_long_one_are_not_a_crash():
+    """With 20 envs and ``above`` 100, rows before step 2,000 are censored: only episodes that
+    ended early can have finished by then."""
+    r = rows([12, 150, 180])     # steps 1000, 2000, 3000
+    assert run_phases(r, num_envs=1).entered == 1000
+    assert run_phases(r, num_envs=20, above=100).entered is None
+    assert run_phases(r, num_envs=9, above=100).entered == 1000     # 900 steps in: settled
+    assert run_phases(r, num_envs=2000, above=100).final_length == 180   # the final length is read off all rows

@@ -18,6 +18,8 @@ from typing import Any
 import numpy as np
 
 LENGTH = "charts/episodic_length"
+RETURN = "charts/episodic_return"
+BONUS = "explore/bonus_mean"
 STEP_SUCCESS = "charts/step_success_rate"
 
 
@@ -32,6 +34,8 @@ class Phases:
     success_iterations: int       # iterations in which any episode succeeded
     last_success: int | None      # the last of them
     final_length: float           # mean episode length of the last logged iteration with episodes
+    early_extrinsic: float        # extrinsic reward per step over the first iterations (early_rates)
+    early_bonus: float            # bonus (beta x intrinsic reward) per step over the same iterations
 
 
 def series(rows: list[dict[str, Any]], key: str) -> tuple[np.ndarray, np.ndarray]:
@@ -69,17 +73,37 @@ def below_to_the_end(steps: np.ndarray, values: np.ndarray, below: float) -> int
     return int(steps[above[-1] + 1]) if above.size else int(steps[0])
 
 
+def early_rates(rows: list[dict[str, Any]], first: int = 16) -> tuple[float, float]:
+    """(extrinsic reward per step, bonus per step) averaged over the ``first`` rows that
+    finished episodes: per row, the episodes' mean return over their mean length, and
+    ``explore/bonus_mean`` (0 without a bonus). Before a crash phase they say whether living
+    pays: on the PixMC tasks the extrinsic rate is about the action penalty until a goal is
+    found, and an episode that ends early stops paying it. NaN if no row finished an episode."""
+    w = [r for r in rows if r.get(LENGTH) and r.get(RETURN) is not None][:first]
+    if not w:
+        return float("nan"), float("nan")
+    extrinsic = float(np.mean([float(r[RETURN]) / float(r[LENGTH]) for r in w]))
+    return extrinsic, float(np.mean([float(r.get(BONUS, 0.0)) for r in w]))
+
+
 def run_phases(rows: list[dict[str, Any]], below: float = 30.0, above: float = 100.0,
-               sustained_below: float = 50.0) -> Phases:
+               sustained_below: float = 50.0, num_envs: int = 1) -> Phases:
     """The phases of one run from its ``metrics.jsonl`` rows (see ``Phases``). ``below``,
     ``above`` and ``sustained_below`` are mean episode lengths in steps; the defaults suit
-    the 200-step Reach and 500-step Pick tasks, whose crashes come after about 20 steps."""
+    the 200-step Reach and 500-step Pick tasks, whose crashes come after about 20 steps.
+
+    Rows before each of the ``num_envs`` envs has taken ``above`` steps are left out of the
+    phases: until then only short episodes can have finished, so a short mean length there
+    says nothing (512 envs: the first 51,200 steps)."""
     if not below <= above:
         raise ValueError(f"below ({below}) must not exceed above ({above})")
-    steps, lengths = series(rows, LENGTH)
+    all_steps, all_lengths = series(rows, LENGTH)
+    settled = all_steps >= num_envs * above
+    steps, lengths = all_steps[settled], all_lengths[settled]
     s_steps, success = series(rows, STEP_SUCCESS)
     hits = s_steps[success > 0]
     entered = first_below(steps, lengths, below)
+    early = early_rates(rows)
     return Phases(
         steps=int(rows[-1]["step"]) if rows else 0,
         entered=entered,
@@ -87,7 +111,8 @@ def run_phases(rows: list[dict[str, Any]], below: float = 30.0, above: float = 1
         sustained=below_to_the_end(steps, lengths, sustained_below),
         success_iterations=int(hits.size),
         last_success=int(hits[-1]) if hits.size else None,
-        final_length=float(lengths[-1]) if lengths.size else float("nan"))
+        final_length=float(all_lengths[-1]) if all_lengths.size else float("nan"),
+        early_extrinsic=early[0], early_bonus=early[1])
 
 
 def millions(step: int | None) -> str:
