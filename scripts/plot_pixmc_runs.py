@@ -5,7 +5,8 @@ labels share their first word share a colour (one line style per seed).
 
 Usage::
 
-    python scripts/plot_pixmc_runs.py RUN_DIR[=LABEL] ... --out docs/img/results/x.png [--title T]
+    python scripts/plot_pixmc_runs.py RUN_DIR[=LABEL] ... --out docs/img/results/x.png [--title T] \
+        [--panel explore/bonus_to_extrinsic="bonus / extrinsic"]
 
 It also prints, per run: steps reached, hours, the last iteration's success rate, the best
 one, the first step with a success, and the mean ``explore/bonus_to_extrinsic``.
@@ -47,8 +48,12 @@ def main() -> None:
     ap.add_argument("--out", required=True)
     ap.add_argument("--title", default="")
     ap.add_argument("--smooth", type=int, default=10, help="trailing mean over this many iterations")
+    ap.add_argument("--panel", action="append", default=[], metavar="KEY[=TITLE]",
+                    help="one more panel of a metrics.jsonl key (repeatable), e.g. "
+                         "explore/bonus_to_extrinsic (drawn with a line at 1: bonus as large as the extrinsic reward)")
     a = ap.parse_args()
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+    panels = PANELS + [(key, title or key) for key, _, title in (p.partition("=") for p in a.panel)]
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.35 * len(panels), 3.6))
     colors: dict[str, str] = {}
     seen: dict[str, int] = {}
     for spec in a.runs:
@@ -62,7 +67,7 @@ def main() -> None:
         style = ("-", "--", ":", "-.")[seen.get(method, 0) % 4]
         seen[method] = seen.get(method, 0) + 1
         x = np.array([r["step"] for r in rows]) / 1e6
-        for ax, (key, name) in zip(axes, PANELS, strict=True):
+        for ax, (key, name) in zip(axes, panels, strict=True):
             y = np.array([r.get(key, np.nan) for r in rows], dtype=float)
             ok = np.isfinite(y)
             ax.plot(x[ok], smooth(y[ok], a.smooth), label=label, color=colors[method], linestyle=style)
@@ -77,6 +82,9 @@ def main() -> None:
         print(f"{label}: {rows[-1]['step']:,} steps, {hours:.2f} h (finished runs), last success "
               f"{succ[-1]:.3f}, best {max(succ):.3f}, first success at {first}, mean bonus/extrinsic "
               f"{np.mean(ratio) if ratio else float('nan'):.2f}")
+    for ax, (key, _) in zip(axes, panels, strict=True):
+        if key == "explore/bonus_to_extrinsic":
+            ax.axhline(1.0, color="0.4", linestyle=":", linewidth=1)
     axes[0].legend()
     if a.title:
         fig.suptitle(a.title)
