@@ -46,6 +46,10 @@ def add_parsers(sub: Any) -> None:
         p.add_argument("--finished", action="store_true",
                        help="only runs that reached their step budget (a sweep still running: its "
                             "unfinished seeds would pull each method's curve and final value early)")
+        p.add_argument("--until", type=int, metavar="STEPS",
+                       help="read every run as it stood at this step (rows after it left out; with "
+                            "--finished, runs that reached it count as finished): a study grown to a "
+                            "larger budget, compared where all its seeds are")
         if name == "plot":
             p.add_argument("--out", default="plots", help="output folder (default plots)")
             p.add_argument("--x", choices=("steps", "frames"), default="steps",
@@ -117,7 +121,7 @@ def _groups(a: argparse.Namespace):
     """The runs' groups and the metrics asked for (each checked before anything is drawn)."""
     from mimex.analysis.curves import check_metric, find_runs, group_runs
 
-    groups = group_runs(find_runs(a.runs, a.finished), tuple(a.group_by))
+    groups = group_runs(find_runs(a.runs, a.finished, a.until), tuple(a.group_by))
     metrics = list(dict.fromkeys(a.metric)) or ["charts/success_rate"]
     for metric in metrics:
         check_metric(groups, metric)

@@ -288,3 +288,21 @@ def test_atari_returns_pool_human_normalised(tmp_path):
     venture, eye = 0.425, (0.425 * 1187.5 - 24.9) / (69571.3 - 24.9)
     # IQM of 4 scores (2 seeds x 2 tasks): the middle two, one of each task
     assert agg["iqm"]["mimex"][0] == pytest.approx((venture + eye) / 2, rel=1e-6)
+
+
+def test_until_reads_a_grown_run_as_it_stood_at_the_shared_budget(tmp_path, capsys):
+    """A seed grown from 500 to 1,000 steps, read ``--until 500``, gives the numbers of a run
+    that stopped at 500; a seed still short of the cut is not counted as finished."""
+    grown = write_run(tmp_path / "grown" / "seed0", seed=0, level=1.0, rows=10, episodes=150)
+    short = write_run(tmp_path / "short" / "seed0", seed=0, level=0.5, rows=5, episodes=150)
+    cut = find_runs([grown], until=500)[0]
+    assert [r["step"] for r in cut.rows] == [100, 200, 300, 400, 500] and cut.finished
+    want = find_runs([short])[0]
+    assert final_value(cut, "charts/success_rate") == final_value(want, "charts/success_rate")
+    running = write_run(tmp_path / "running" / "seed1", seed=1, rows=3, finished=False)
+    assert not find_runs([running], until=500)[0].finished
+    assert main(["report", str(grown), str(running), "--until", "500", "--finished"]) == 0
+    out = capsys.readouterr().out
+    assert "| 1 |" in out and "500" in out
+    with pytest.raises(ConfigError, match="--until must be a positive step count, got 0"):
+        find_runs([grown], until=0)

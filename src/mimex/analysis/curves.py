@@ -45,6 +45,8 @@ class Run:
     extendable: bool = False
     # why today's schema cannot read its config.json (then ``config`` holds its raw keys)
     unreadable: str | None = None
+    # rows after this step were left out (``cut``): the run as it stood at this step
+    until: int | None = None
 
     @property
     def env(self) -> str:
@@ -56,8 +58,21 @@ class Run:
 
     @property
     def finished(self) -> bool:
-        """Whether ``summary.json`` says the run reached its step budget."""
+        """Whether ``summary.json`` says the run reached its step budget or, once ``cut``, its
+        rows reach the cut."""
+        if self.until is not None and self.rows and int(self.rows[-1]["step"]) >= self.until:
+            return True
         return bool(self.summary) and int(self.summary.get("step", 0)) >= int(self.config.get("steps", 0))
+
+    def cut(self, until: int) -> Run:
+        """The run as it stood at step ``until``: its rows up to that step (a study grown to
+        a larger budget read at the budget all its seeds share). ``summary`` (hours, peak
+        memory) stays the whole run's."""
+        if until < 1:
+            raise ConfigError(f"--until must be a positive step count, got {until}")
+        self.rows = [r for r in self.rows if int(r["step"]) <= until]
+        self.until = until
+        return self
 
 
 @dataclass
@@ -105,9 +120,10 @@ def load_run(path: str | Path) -> Run:
     return Run(p, flat, rows, _read_json(p / "summary.json"), sweep, method, extendable, unreadable)
 
 
-def find_runs(paths: list[str | Path], finished_only: bool = False) -> list[Run]:
+def find_runs(paths: list[str | Path], finished_only: bool = False, until: int | None = None) -> list[Run]:
     """Every run directory at or below ``paths`` (``aborted-*`` folders left out), sorted;
-    with ``finished_only``, only those that reached their step budget."""
+    with ``until``, each as it stood at that step (``Run.cut``); with ``finished_only``, only
+    those that reached their step budget (or ``until``)."""
     found: list[Path] = []
     for raw in paths:
         p = Path(raw)
@@ -121,6 +137,8 @@ def find_runs(paths: list[str | Path], finished_only: bool = False) -> list[Run]
     if not found:
         raise ConfigError(f"no run directories (with config.json) under {', '.join(map(str, paths))}")
     runs = [load_run(p) for p in sorted(set(found))]
+    if until is not None:
+        runs = [r.cut(until) for r in runs]
     if finished_only:
         runs = [r for r in runs if r.finished]
         if not runs:
