@@ -37,9 +37,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sustained-below", type=float, default=50.0,
                    help="mean episode length (steps) a run must stay under to the end to count as stuck")
     p.add_argument("--per-run", action="store_true", help="also print one row per run")
+    p.add_argument("--until", type=int, metavar="STEPS", help="read every run as it stood at this step")
     a = p.parse_args(argv)
     try:
-        groups = group_runs(find_runs(a.paths, a.finished))
+        groups = group_runs(find_runs(a.paths, a.finished, a.until))
     except MimexError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
