@@ -38,9 +38,11 @@ PIXMC_CPU = {"set": {"steps": CPU_STEPS}, "seeds": 5,
              "notes": "cpu: the paper's setting (pixels+state), the first 64 iterations (1,048,576 steps) "
                       "of the paper's run (the lr schedule spans the paper's budget), 6% of "
                       "KukaReach's and 2% of KukaPick's budget: too early for success on "
-                      "these tasks here (on FrankaReach from pixels success stayed under 5% for 2M "
-                      "steps in every run); compare episode length, contact-ended share and bonus "
-                      "(`mimex report --metric ...`)"}
+                      "these tasks here. At beta 0.05 the bonus pays for half of Kuka's action "
+                      "penalty, so at 1M 33 of the 35 sparse Kuka runs so far end their episodes by arm contact "
+                      "(runs grown to 3M left that phase at 1.3-1.5M, still without success; "
+                      "docs/results.md); compare episode length, contact-ended share and bonus "
+                      "(`mimex report --metric ...`, `python scripts/episode_phases.py`)"}
 PIXMC_PAPER = {"seeds": 7}
 
 
