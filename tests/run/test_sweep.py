@@ -154,12 +154,22 @@ def test_study_presets_expand_at_both_sizes():
 
 
 def test_the_spec_files_in_docs_expand():
-    """The spec files the docs point to (e.g. the former state-vector fig7@cpu) stay valid."""
+    """The spec files the docs point to (e.g. the former state-vector fig7@cpu) stay valid;
+    those that grow a study (``*-3m.yaml``) write into its folder with the configs of its
+    runs, so that the sweep extends them instead of refusing them as another config."""
     paths = sorted((Path(__file__).parents[2] / "docs" / "specs").glob("*.yaml"))
     assert paths
     for path in paths:
-        runs = expand(load_spec(str(path)), "R")
-        assert runs and all(r.name.startswith(path.stem + "/") for r in runs), path.name
+        spec = load_spec(str(path))
+        runs = expand(spec, "R")
+        grows = path.stem.endswith("-3m")
+        assert runs and all(r.name.startswith(f"{spec.name}/") for r in runs), path.name
+        assert (spec.name == path.stem) != grows, path.name
+    for grown, base in (("fig7-cpu-3m", "fig7@cpu"), ("kukareach-beta-cpu-3m", "kukareach-beta-cpu")):
+        base_spec = paths[0].with_name(base + ".yaml") if base.endswith("-cpu") else base
+        hashes = {r.name: r.config_hash for r in expand(load_spec(str(base_spec)), "R")}
+        runs = expand(load_spec(str(paths[0].with_name(grown + ".yaml"))), "R")
+        assert all(hashes[r.name] == r.config_hash and r.config.steps == 3 * 1048576 for r in runs), grown
     state = {r.name: r.config for r in expand(load_spec(str(paths[0].with_name("fig7-cpu-state.yaml"))), "R")}
     uniform = state["fig7-cpu-state/pixmc-KukaReach/l5-uniform-0.7/seed4"]
     assert (uniform.env.obs, uniform.explore.mimex.mask, uniform.steps) == ("state", "uniform", 64 * 16384)
