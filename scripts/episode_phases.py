@@ -19,6 +19,11 @@ from mimex.analysis.phases import latest, millions, run_phases, span
 from mimex.errors import MimexError
 
 
+def envs(run) -> int:
+    """The run's number of parallel envs."""
+    return int(run.config.get("env.num_envs", 1))
+
+
 def mean_of(values: list[float]) -> str:
     """The mean over the runs that have a value, with 4 decimals; '-' if none has."""
     got = [v for v in values if v == v]
@@ -36,9 +41,13 @@ def main(argv: list[str] | None = None) -> int:
                    help="mean episode length (steps) at which a crashing run counts as having left")
     p.add_argument("--sustained-below", type=float, default=50.0,
                    help="mean episode length (steps) a run must stay under to the end to count as stuck")
+    p.add_argument("--min-episodes", type=int, metavar="N",
+                   help="leave out iterations that finished fewer episodes (default: the run's envs / 16)")
     p.add_argument("--per-run", action="store_true", help="also print one row per run")
     p.add_argument("--until", type=int, metavar="STEPS", help="read every run as it stood at this step")
     a = p.parse_args(argv)
+    if a.below > a.above:
+        p.error(f"--below ({a.below:g}) must not exceed --above ({a.above:g})")
     try:
         groups = group_runs(find_runs(a.paths, a.finished, a.until))
     except MimexError as exc:
@@ -52,7 +61,8 @@ def main(argv: list[str] | None = None) -> int:
         print("|---|---|---|---|---|---|---|---|---|---|")
         per_run = []
         for g in (g for g in groups if g.env == env):
-            ph = [run_phases(r.rows, a.below, a.above, a.sustained_below, int(r.config.get("env.num_envs", 1)))
+            ph = [run_phases(r.rows, a.below, a.above, a.sustained_below, envs(r),
+                             a.min_episodes if a.min_episodes is not None else max(1, envs(r) // 16))
                   for r in g.runs]
             steps = sorted({p.steps for p in ph})
             steps_text = millions(steps[0]) if len(steps) == 1 else f"{millions(steps[0])}-{millions(steps[-1])}"

@@ -70,6 +70,8 @@ def main() -> None:
         for ax, (key, name) in zip(axes, panels, strict=True):
             y = np.array([r.get(key, np.nan) for r in rows], dtype=float)
             ok = np.isfinite(y)
+            if not ok.any():
+                print(f"warning: {path} logs no {key}; its line in that panel is empty")
             ax.plot(x[ok], smooth(y[ok], a.smooth), label=label, color=colors[method], linestyle=style)
             ax.set_title(name)
             ax.set_xlabel("environment steps (millions)")

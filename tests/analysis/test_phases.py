@@ -67,3 +67,12 @@ def test_short_episodes_before_every_env_could_finish_a_long_one_are_not_a_crash
     assert run_phases(r, num_envs=20, above=100).entered is None
     assert run_phases(r, num_envs=9, above=100).entered == 1000     # 900 steps in: settled
     assert run_phases(r, num_envs=2000, above=100).final_length == 180   # the final length is read off all rows
+
+
+def test_an_iteration_with_too_few_finished_episodes_is_no_crash():
+    """One 15-step episode in an iteration whose other envs all run on is not a crash phase."""
+    r = rows([190, 15, 195, 25, 22])
+    for row, n in zip(r, (300, 1, 300, 400, 450), strict=True):
+        row["charts/episodes"] = n
+    assert run_phases(r).entered == 2000
+    assert run_phases(r, min_episodes=32).entered == 4000

@@ -302,7 +302,15 @@ def test_until_reads_a_grown_run_as_it_stood_at_the_shared_budget(tmp_path, caps
     running = write_run(tmp_path / "running" / "seed1", seed=1, rows=3, finished=False)
     assert not find_runs([running], until=500)[0].finished
     assert main(["report", str(grown), str(running), "--until", "500", "--finished"]) == 0
-    out = capsys.readouterr().out
-    assert "| 1 |" in out and "500" in out
+    row = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("| mimex |"))
+    assert row.startswith("| mimex | 0.475 [0.475, 0.475] |") and "| 1 | 500 |" in row   # (150 x 0.5 + 50 x 0.4) / 200
+    between = find_runs([grown], until=450)[0]          # between two logged rows: it got past it
+    assert between.finished and between.rows[-1]["step"] == 400
+    beyond = find_runs([grown], until=5000)[0]          # a budget the run never reached
+    assert not beyond.finished and len(beyond.rows) == 10
+    with pytest.raises(ConfigError, match=r"none of the 1 runs .* has reached step 5000 \(--until\)"):
+        find_runs([grown], finished_only=True, until=5000)
+    with pytest.raises(ConfigError, match=r"--until 50 is before the first logged step \(100\)"):
+        find_runs([grown], until=50)
     with pytest.raises(ConfigError, match="--until must be a positive step count, got 0"):
         find_runs([grown], until=0)

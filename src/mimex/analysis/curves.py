@@ -47,6 +47,8 @@ class Run:
     unreadable: str | None = None
     # rows after this step were left out (``cut``): the run as it stood at this step
     until: int | None = None
+    # whether the run had reached ``until`` (its rows before the cut went that far)
+    reached: bool = False
 
     @property
     def env(self) -> str:
@@ -58,10 +60,10 @@ class Run:
 
     @property
     def finished(self) -> bool:
-        """Whether ``summary.json`` says the run reached its step budget or, once ``cut``, its
-        rows reach the cut."""
-        if self.until is not None and self.rows and int(self.rows[-1]["step"]) >= self.until:
-            return True
+        """Whether ``summary.json`` says the run reached its step budget; once ``cut``, whether
+        it had reached the cut (a run stopped below it has not, whatever its budget)."""
+        if self.until is not None:
+            return self.reached
         return bool(self.summary) and int(self.summary.get("step", 0)) >= int(self.config.get("steps", 0))
 
     def cut(self, until: int) -> Run:
@@ -70,8 +72,12 @@ class Run:
         memory) stays the whole run's."""
         if until < 1:
             raise ConfigError(f"--until must be a positive step count, got {until}")
-        self.rows = [r for r in self.rows if int(r["step"]) <= until]
-        self.until = until
+        self.reached = bool(self.rows) and int(self.rows[-1]["step"]) >= until
+        kept = [r for r in self.rows if int(r["step"]) <= until]
+        if self.rows and not kept:
+            raise ConfigError(f"--until {until} is before the first logged step ({self.rows[0]['step']}) of "
+                              f"{self.path}; pass a step the runs have logged")
+        self.rows, self.until = kept, until
         return self
 
 
@@ -142,8 +148,10 @@ def find_runs(paths: list[str | Path], finished_only: bool = False, until: int |
     if finished_only:
         runs = [r for r in runs if r.finished]
         if not runs:
-            raise ConfigError(f"none of the {len(set(found))} runs under {', '.join(map(str, paths))} has finished "
-                              "(summary.json at its step budget) yet; leave out --finished to see them as they run")
+            what = (f"reached step {until} (--until)" if until is not None
+                    else "finished (summary.json at its step budget)")
+            raise ConfigError(f"none of the {len(set(found))} runs under {', '.join(map(str, paths))} has {what} "
+                              "yet; leave out --finished to see them as they run")
     return runs
 
 

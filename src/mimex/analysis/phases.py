@@ -21,6 +21,7 @@ LENGTH = "charts/episodic_length"
 RETURN = "charts/episodic_return"
 BONUS = "explore/bonus_mean"
 STEP_SUCCESS = "charts/step_success_rate"
+EPISODES = "charts/episodes"
 
 
 @dataclass
@@ -87,18 +88,21 @@ def early_rates(rows: list[dict[str, Any]], first: int = 16) -> tuple[float, flo
 
 
 def run_phases(rows: list[dict[str, Any]], below: float = 30.0, above: float = 100.0,
-               sustained_below: float = 50.0, num_envs: int = 1) -> Phases:
+               sustained_below: float = 50.0, num_envs: int = 1, min_episodes: int = 1) -> Phases:
     """The phases of one run from its ``metrics.jsonl`` rows (see ``Phases``). ``below``,
     ``above`` and ``sustained_below`` are mean episode lengths in steps; the defaults suit
     the 200-step Reach and 500-step Pick tasks, whose crashes come after about 20 steps.
 
     Rows before each of the ``num_envs`` envs has taken ``above`` steps are left out of the
     phases: until then only short episodes can have finished, so a short mean length there
-    says nothing (512 envs: the first 51,200 steps)."""
+    says nothing (512 envs: the first 51,200 steps). So are rows that finished fewer than
+    ``min_episodes`` episodes (``charts/episodes``): one 15-step episode among 512 envs that
+    otherwise all run on is no crash."""
     if not below <= above:
         raise ValueError(f"below ({below}) must not exceed above ({above})")
     all_steps, all_lengths = series(rows, LENGTH)
-    settled = all_steps >= num_envs * above
+    counted = {int(r["step"]) for r in rows if float(r.get(EPISODES, min_episodes)) >= min_episodes}
+    settled = (all_steps >= num_envs * above) & np.isin(all_steps, list(counted))
     steps, lengths = all_steps[settled], all_lengths[settled]
     s_steps, success = series(rows, STEP_SUCCESS)
     hits = s_steps[success > 0]

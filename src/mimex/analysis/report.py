@@ -56,7 +56,7 @@ def summarise(group: Group, metric: str, window: int = 200, per_steps: float = 1
     steps = max((r.rows[-1]["step"] for r in group.runs if r.rows), default=0)
     rates = [np.median(v) for r in group.runs if (v := _steady_rates(r.rows))]
     steady = [per_steps / rate / 3600.0 for rate in rates if rate > 0]
-    return Row(group.method, finals, aucs, len(group.runs), len(done),
+    return Row(group.method, finals, aucs, len(group.runs), sum(r.finished for r in group.runs),
                float(np.mean(hours)) if hours else float("nan"),
                float(np.mean(steady)) if steady else float("nan"),
                float(np.max(peaks)) if peaks else float("nan"), int(steps))
