@@ -39,7 +39,7 @@ PIXMC_CPU = {"set": {"steps": CPU_STEPS}, "seeds": 5,
                       "of the paper's run (the lr schedule spans the paper's budget), 6% of "
                       "KukaReach's and 2% of KukaPick's budget: too early for success on "
                       "these tasks here. At beta 0.05 the bonus pays for half of Kuka's action "
-                      "penalty, so at 1M 33 of the 35 sparse Kuka runs of fig7@cpu and fig2@cpu end their episodes by arm contact "
+                      "penalty, so at 1M all 35 sparse Kuka runs of fig7@cpu and fig2@cpu end 96% or more of their episodes by arm contact "
                       "(runs grown to 3M left that phase at 1.3-1.5M, still without success; "
                       "docs/results.md); compare episode length, contact-ended share and bonus "
                       "(`mimex report --metric ...`, `python scripts/episode_phases.py`)"}
