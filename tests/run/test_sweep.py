@@ -367,7 +367,11 @@ def test_stopping_the_sweep_stops_its_workers_with_checkpoints(tmp_path, how):
     sig = getattr(signal, how.split(",")[0].split()[0])
     spec_path = write(tmp_path, TINY.format(explore="none", steps=1_000_000))
     root = (tmp_path / "runs").resolve()
-    code = "import signal, sys; from mimex.cli import main; "
+    # the sweep starts as from a terminal whatever this test inherited (under `nohup` or as a
+    # shell's background job, SIGHUP or SIGINT come ignored, and an ignored signal stays so)
+    code = ("import signal, sys; from mimex.cli import main; "
+            "signal.signal(signal.SIGINT, signal.default_int_handler); "
+            "signal.signal(signal.SIGHUP, signal.SIG_DFL); ")
     if "nohup" in how:
         code += "signal.signal(signal.SIGHUP, signal.SIG_IGN); "
     sweep = subprocess.Popen([sys.executable, "-c", code + "sys.exit(main())",
