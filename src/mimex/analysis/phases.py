@@ -101,9 +101,9 @@ def run_phases(rows: list[dict[str, Any]], below: float = 30.0, above: float = 1
     if not below <= above:
         raise ValueError(f"below ({below}) must not exceed above ({above})")
     all_steps, all_lengths = series(rows, LENGTH)
-    counted = {int(r["step"]) for r in rows if float(r.get(EPISODES, min_episodes)) >= min_episodes}
-    settled = (all_steps >= num_envs * above) & np.isin(all_steps, list(counted))
-    steps, lengths = all_steps[settled], all_lengths[settled]
+    steps, lengths = series([r for r in rows if float(r.get(EPISODES, min_episodes)) >= min_episodes], LENGTH)
+    settled = steps >= num_envs * above
+    steps, lengths = steps[settled], lengths[settled]
     s_steps, success = series(rows, STEP_SUCCESS)
     hits = s_steps[success > 0]
     entered = first_below(steps, lengths, below)
