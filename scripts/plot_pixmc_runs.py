@@ -24,14 +24,16 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from mimex.analysis.curves import load_run  # noqa: E402
+
 PANELS = [("charts/success_rate", "success rate (episodes)"),
           ("charts/episodic_length", "episode length (steps)"),
           ("charts/end_collision", "episodes ended by contact")]
 
 
 def read(run: Path) -> list[dict]:
-    with open(run / "metrics.jsonl") as f:
-        return [json.loads(line) for line in f if line.strip()]
+    """The run's rows (a run directory, or its record made by ``mimex archive``)."""
+    return load_run(run).rows
 
 
 def smooth(y: np.ndarray, k: int) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""``mimex sweep``, ``mimex plot`` and ``mimex report``: the experiment commands of the CLI."""
+"""``mimex sweep``, ``plot``, ``report`` and ``archive``: the experiment commands of the CLI."""
 
 from __future__ import annotations
 
@@ -31,6 +31,14 @@ def add_parsers(sub: Any) -> None:
     s.add_argument("--only", action="append", default=[], metavar="FIELD=VALUES",
                    help="run a slice of the sweep: env=pixmc/KukaReach, method=none,mimex (globs "
                         "allowed), seed=0-1; repeatable, every filter must hold")
+    a = sub.add_parser(
+        "archive", help="copy runs' config, metrics (gzipped) and summary, without checkpoints",
+        description="Copy each run's record (config.json, summary.json, sweep.json, eval.json and "
+                    "metrics.jsonl as metrics.jsonl.gz) into --out, keeping its path below the folder "
+                    "it was found in. mimex report / plot read the copy; it cannot be resumed. "
+                    "Archiving again only replaces a record with one of at least as many rows.")
+    a.add_argument("runs", nargs="+", help="run directories, or folders searched for them")
+    a.add_argument("--out", required=True, help="archive folder (e.g. results)")
     for name, what in (("plot", "mean curves with 95%% bootstrap bands, IQM and probability of improvement"),
                        ("report", "a markdown table per environment: final value, AUC, seeds, hours, memory")):
         p = sub.add_parser(name, help=what)
@@ -117,6 +125,17 @@ def cmd_sweep(a: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_archive(a: argparse.Namespace) -> int:
+    from mimex.analysis.archive import archive_runs
+
+    done = archive_runs(a.runs, a.out)
+    for d in done:
+        what = {"written": "archived", "same": "unchanged", "kept": "kept (the archive has more rows)"}
+        print(f"{what[d.outcome]:<8} {d.dest}  ({d.rows} rows)")
+    print(f"{sum(d.outcome == 'written' for d in done)} of {len(done)} runs written to {a.out}")
+    return 0
+
+
 def _groups(a: argparse.Namespace):
     """The runs' groups and the metrics asked for (each checked before anything is drawn)."""
     from mimex.analysis.curves import check_metric, find_runs, group_runs
@@ -151,4 +170,4 @@ def cmd_report(a: argparse.Namespace) -> int:
     return 0
 
 
-HANDLERS = {"sweep": cmd_sweep, "plot": cmd_plot, "report": cmd_report}
+HANDLERS = {"sweep": cmd_sweep, "plot": cmd_plot, "report": cmd_report, "archive": cmd_archive}

@@ -21,6 +21,8 @@ __all__ = [
     "NON_FINITE",
     "RUN_LOCKED",
     "RUN_DIR_UNUSABLE",
+    "RUN_DIR_ARCHIVED",
+    "ARCHIVE_FILE",
     "BAD_DEVICE",
     "DEVICE_UNAVAILABLE",
     "CHECKPOINT_UNREADABLE",
@@ -79,6 +81,12 @@ NON_FINITE = "{arg} contains {count} non-finite value(s) (NaN or inf), first in 
 RUN_LOCKED = ("run directory {run_dir} is in use by another mimex process ({owner}); wait for it "
               "to finish or stop it, or use another --run-dir")
 RUN_DIR_UNUSABLE = "cannot use run directory {run_dir}: {reason}. Choose another --run-dir"
+# The file that marks a folder as an archived record of a run (``mimex archive``): no checkpoint.
+ARCHIVE_FILE = "archive.json"
+RUN_DIR_ARCHIVED = ("run directory {run_dir} is an archived record of a run (it holds archive.json: "
+                    "config, metrics and summary, no checkpoint), so it cannot be trained, resumed or "
+                    "extended. Train into another --run-dir (or sweep into another --root); to go on "
+                    "with the run itself, use its original directory, which holds the checkpoint")
 BAD_DEVICE = "unknown device {device!r} ({reason}); use cpu, cuda, cuda:N or mps"
 DEVICE_UNAVAILABLE = "device {device!r} is not available on this machine ({reason}); use --device cpu"
 # Checkpoints and exact resume.

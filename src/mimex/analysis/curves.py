@@ -10,6 +10,7 @@ label (``--group-by explore.mimex.mask_ratio``).
 
 from __future__ import annotations
 
+import gzip
 import json
 import math
 from dataclasses import dataclass, field
@@ -98,14 +99,23 @@ def _read_json(path: Path) -> dict[str, Any] | None:
 
 
 def load_run(path: str | Path) -> Run:
-    """Read ``config.json``, ``metrics.jsonl``, and ``summary.json``/``sweep.json`` if present."""
+    """Read ``config.json``, ``metrics.jsonl`` (or an archive's ``metrics.jsonl.gz``), and
+    ``summary.json``/``sweep.json`` if present."""
     p = Path(path)
     config = _read_json(p / "config.json")
     if config is None:
         raise ConfigError(f"{p} is not a run directory (no readable config.json)")
     rows = []
+    text = ""
     if (p / "metrics.jsonl").exists():
-        for line in (p / "metrics.jsonl").read_text(encoding="utf-8").splitlines():
+        text = (p / "metrics.jsonl").read_text(encoding="utf-8")
+    elif (p / "metrics.jsonl.gz").exists():  # an archived run (mimex archive)
+        try:
+            text = gzip.decompress((p / "metrics.jsonl.gz").read_bytes()).decode("utf-8")
+        except (OSError, EOFError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{p}/metrics.jsonl.gz cannot be read ({exc}); archive the run again") from None
+    if text:
+        for line in text.splitlines():
             try:
                 rows.append(json.loads(line))
             except ValueError:  # a torn last line of a running run
@@ -127,7 +137,7 @@ def load_run(path: str | Path) -> Run:
 
 
 def find_runs(paths: list[str | Path], finished_only: bool = False, until: int | None = None) -> list[Run]:
-    """Every run directory at or below ``paths`` (``aborted-*`` folders left out), sorted;
+    """Every run directory at or below ``paths`` (``aborted-*`` and hidden folders left out), sorted;
     with ``until``, each as it stood at that step (``Run.cut``); with ``finished_only``, only
     those that reached their step budget (or ``until``)."""
     found: list[Path] = []
@@ -138,8 +148,10 @@ def find_runs(paths: list[str | Path], finished_only: bool = False, until: int |
         if (p / "config.json").exists():
             found.append(p)
         else:
+            # left out: runs moved aside on a restart, hidden folders (an archive being written)
             found += [c.parent for c in sorted(p.rglob("config.json"))
-                      if not any(part.startswith("aborted-") for part in c.parent.parts)]
+                      if not any(part.startswith(("aborted-", "."))
+                                 for part in c.parent.relative_to(p).parts)]
     if not found:
         raise ConfigError(f"no run directories (with config.json) under {', '.join(map(str, paths))}")
     runs = [load_run(p) for p in sorted(set(found))]

@@ -23,10 +23,13 @@ LOCK = "run.lock"
 
 
 def prepare_run_dir(path: str | Path) -> Path:
-    """Create ``path`` if needed; a file, or a directory this process cannot write, is a ConfigError."""
+    """Create ``path`` if needed; a file, a directory this process cannot write, or an archived
+    run's record (``mimex archive``) is a ConfigError."""
     run_dir = Path(path)
     if run_dir.exists() and not run_dir.is_dir():
         raise errors.ConfigError(errors.RUN_DIR_UNUSABLE.format(run_dir=run_dir, reason="it is a file"))
+    if (run_dir / errors.ARCHIVE_FILE).exists():
+        raise errors.ConfigError(errors.RUN_DIR_ARCHIVED.format(run_dir=run_dir))
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
         probe = run_dir / f".write-test.{os.getpid()}"
