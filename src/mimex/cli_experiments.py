@@ -35,8 +35,9 @@ def add_parsers(sub: Any) -> None:
         "archive", help="copy runs' config, metrics (gzipped) and summary, without checkpoints",
         description="Copy each run's record (config.json, summary.json, sweep.json, eval.json and "
                     "metrics.jsonl as metrics.jsonl.gz) into --out, keeping its path below the folder "
-                    "it was found in. mimex report / plot read the copy; it cannot be resumed. "
-                    "Archiving again only replaces a record with one of at least as many rows.")
+                    "it was found in, with an archive.json. mimex report / plot read the copy; it cannot "
+                    "be resumed. Archiving again only replaces a record with one of the same run and "
+                    "at least as many rows.")
     a.add_argument("runs", nargs="+", help="run directories, or folders searched for them")
     a.add_argument("--out", required=True, help="archive folder (e.g. results)")
     for name, what in (("plot", "mean curves with 95%% bootstrap bands, IQM and probability of improvement"),

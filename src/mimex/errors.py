@@ -84,8 +84,8 @@ RUN_DIR_UNUSABLE = "cannot use run directory {run_dir}: {reason}. Choose another
 # The file that marks a folder as an archived record of a run (``mimex archive``): no checkpoint.
 ARCHIVE_FILE = "archive.json"
 RUN_DIR_ARCHIVED = ("run directory {run_dir} is an archived record of a run (it holds archive.json: "
-                    "config, metrics and summary, no checkpoint), so it cannot be trained, resumed or "
-                    "extended. Train into another --run-dir (or sweep into another --root); to go on "
+                    "config, metrics and summary, no checkpoint), so it cannot be trained, resumed, "
+                    "extended or evaluated. Train into another --run-dir (or sweep into another --root); to go on "
                     "with the run itself, use its original directory, which holds the checkpoint")
 BAD_DEVICE = "unknown device {device!r} ({reason}); use cpu, cuda, cuda:N or mps"
 DEVICE_UNAVAILABLE = "device {device!r} is not available on this machine ({reason}); use --device cpu"

@@ -63,6 +63,30 @@ def test_archiving_again_never_shrinks_a_record(runs, tmp_path):
     assert [(d.outcome, d.rows) for d in archive_runs([src], out)] == [("written", 11)]  # torn line left out
     assert len(find_runs([rec])[0].rows) == 11
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporary folder left
+    # the same rows, now with a summary (the run was archived between its last row and its
+    # summary): written, and finished
+    (src / "summary.json").write_text(json.dumps({"step": 1000, "wall_clock_s": 1.0}))
+    (src / "metrics.jsonl").write_text((src / "metrics.jsonl").read_text() + "null\n")  # not a row
+    assert [d.outcome for d in archive_runs([src], out)] == ["written"]
+    assert json.loads((rec / "archive.json").read_text())["finished"] is True
+    # a damaged archive.json: the record's rows are counted from its metrics, still never shrinks
+    (rec / "archive.json").write_text("<<<<<<< HEAD")
+    (src / "metrics.jsonl").write_text("\n".join(lines[:4]) + "\n")
+    assert [(d.outcome, d.rows) for d in archive_runs([src], out)] == [("kept", 11)]
+
+
+def test_a_record_is_replaced_only_by_its_own_run(runs, tmp_path, monkeypatch):
+    out = tmp_path / "results"
+    archive_runs([runs / "toy-Corridor" / "mimex" / "seed0"], out)
+    with pytest.raises(ConfigError, match=r"holds the record of another run \(explore.name: record 'mimex', run 'none'"):
+        archive_runs([runs / "toy-Corridor" / "none" / "seed0"], out)
+    monkeypatch.chdir(runs / "toy-Corridor" / "mimex" / "seed0")
+    assert [d.dest for d in archive_runs(["."], out)] == [out / "seed0"]  # named by the folder
+    monkeypatch.chdir(runs)
+    archive_runs(["."], tmp_path / "whole")  # a folder of runs: their paths below it
+    assert len(find_runs([tmp_path / "whole" / "toy-Corridor"])) == 4
+    archive_runs([runs], runs / "archive")  # an archive kept below the runs is not archived again
+    assert [d.outcome for d in archive_runs([runs], runs / "archive")] == ["same"] * 4
 
 
 def test_archive_refuses_to_overwrite_other_files_or_itself(runs, tmp_path):
@@ -107,5 +131,7 @@ def test_an_archived_run_cannot_be_trained_or_swept(tmp_path, capsys):
     assert errors.RUN_DIR_ARCHIVED.format(run_dir=rec) in capsys.readouterr().err
     before = sorted(os.listdir(rec))
     assert main(["train", "--preset", "debug", "--run-dir", str(rec), "--steps", "128", "--no-progress"]) == 2
+    assert "is an archived record of a run" in capsys.readouterr().err
+    assert main(["eval", "--run-dir", str(rec)]) == 2
     assert "is an archived record of a run" in capsys.readouterr().err
     assert sorted(os.listdir(rec)) == before

@@ -6,12 +6,14 @@ into another folder, keeping each run's path below the folder it was found in:
 
 * ``config.json``, ``summary.json``, ``sweep.json`` and ``eval.json`` as they are;
 * ``metrics.jsonl`` compressed as ``metrics.jsonl.gz`` (read by ``load_run`` like the original);
-* ``archive.json``: where the record came from, when, its rows and its last step.
+* ``archive.json``: where the record came from, when, its rows, last step and whether finished.
 
 An archived run is a record, not a run: it cannot be resumed or extended, and ``mimex
 train`` refuses its folder (``errors.RUN_DIR_ARCHIVED``). Archiving again replaces a record
-only with one of at least as many rows, so an archive made from a run that later lost rows
-(or from another machine's copy started over) never shrinks.
+only with one of the same run (same config apart from bookkeeping and ``steps``) and at
+least as many rows, so a record never shrinks, e.g. from a copy that started over. The
+small files are read before the metrics: a run writes every row before its summary, so a
+record's rows always cover its summary even when the run is archived while it trains.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from mimex.analysis.curves import Run, find_runs
+from mimex.analysis.curves import find_runs, load_run
+from mimex.config.diff import BOOKKEEPING, changed_keys
 from mimex.errors import ARCHIVE_FILE, ConfigError
 
 COPIED = ("config.json", "summary.json", "sweep.json", "eval.json")
@@ -33,8 +36,8 @@ METRICS_GZ = "metrics.jsonl.gz"
 
 @dataclass
 class Archived:
-    """What happened to one run: ``written`` (new or grown), ``same`` or ``kept`` (the
-    archive already had more rows, left as it was)."""
+    """What happened to one run: ``written`` (new, grown or refreshed), ``same``, or ``kept``
+    (the record has more rows than the run now has; left as it was)."""
 
     source: Path
     dest: Path
@@ -43,35 +46,62 @@ class Archived:
 
 
 def _source_lines(run_dir: Path) -> list[str]:
-    """The complete metrics lines of a run (a torn last line of a running run left out)."""
+    """The complete rows of a run's metrics (a torn last line of a running run left out)."""
     path = run_dir / "metrics.jsonl"
     if not path.exists():
         return []
     lines = []
     for line in path.read_text(encoding="utf-8").splitlines():
         try:
-            json.loads(line)
+            row = json.loads(line)
         except ValueError:
             continue
-        lines.append(line)
+        if isinstance(row, dict) and "step" in row:
+            lines.append(line)
     return lines
 
 
-def _archived_rows(dest: Path) -> int:
+def _record_rows(dest: Path) -> int:
+    """Rows in the record at ``dest`` (counted from its metrics if archive.json is damaged)."""
     try:
         return int(json.loads((dest / ARCHIVE_FILE).read_text(encoding="utf-8"))["rows"])
     except (OSError, ValueError, KeyError, TypeError):
-        return -1
+        pass
+    try:
+        return gzip.decompress((dest / METRICS_GZ).read_bytes()).count(b"\n")
+    except (OSError, EOFError):
+        raise ConfigError(f"the record {dest} is damaged (archive.json and metrics.jsonl.gz unreadable); "
+                          "move it away, then archive the run again") from None
 
 
-def _destinations(paths: list[str | Path]) -> list[tuple[Run, Path]]:
-    """(run, path relative to the archive) for every run under ``paths``."""
+def _same_run(src: Path, dest: Path) -> None:
+    """A ConfigError if the record at ``dest`` holds another run than ``src``."""
+    def config(d: Path) -> dict:
+        try:
+            return json.loads((d / "config.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+    diff = changed_keys(config(dest), config(src), {*BOOKKEEPING, "steps"})
+    if diff:
+        shown = "; ".join(f"{k}: record {a!r}, run {b!r}" for k, a, b in diff[:4])
+        raise ConfigError(f"{dest} holds the record of another run ({shown}); archive into another --out, "
+                          "or move that record away first")
+
+
+def _destinations(paths: list[str | Path], out: Path) -> list[tuple[Path, Path]]:
+    """(run directory, path relative to ``out``) for every run under ``paths``; runs already
+    inside ``out`` (an archive kept below the runs) are left out."""
     pairs = []
+    inside = out.resolve()
     for raw in paths:
         p = Path(raw)
         for run in find_runs([p]):
-            rel = Path(p.name) if run.path == p else run.path.relative_to(p)
-            pairs.append((run, rel))
+            if inside == run.path.resolve() or inside in run.path.resolve().parents:
+                continue
+            rel = Path(p.resolve().name) if run.path == p else run.path.relative_to(p)
+            pairs.append((run.path, rel))
+    if not pairs:
+        raise ConfigError(f"no runs to archive under {', '.join(map(str, paths))} outside {out}")
     rels = [rel for _, rel in pairs]
     twice = sorted({str(r) for r in rels if rels.count(r) > 1})
     if twice:
@@ -80,50 +110,72 @@ def _destinations(paths: list[str | Path]) -> list[tuple[Run, Path]]:
     return pairs
 
 
+def _check(src: Path, dest: Path, out: Path) -> None:
+    if out.resolve() not in dest.resolve().parents:
+        raise ConfigError(f"{src} would be archived at {dest}, outside --out {out}; pass the run "
+                          "directory or its folder by name")
+    if (src / ARCHIVE_FILE).exists():
+        raise ConfigError(f"{src} is itself an archived record; archive the original run directory")
+    if dest.exists():
+        if not (dest / ARCHIVE_FILE).exists():
+            raise ConfigError(f"{dest} exists and is not an archived run; choose another --out "
+                              "(archive never overwrites other files)")
+        _same_run(src, dest)
+
+
+def _write(src: Path, dest: Path, small: dict[str, bytes], lines: list[str]) -> None:
+    """Write the record into a hidden folder beside ``dest``, then swap it in; on failure the
+    older record is put back."""
+    tmp = dest.with_name(f".{dest.name}.tmp-{os.getpid()}")  # hidden: find_runs skips it
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    for name, data in small.items():
+        (tmp / name).write_bytes(data)
+    # mtime 0: the same rows give the same bytes, so archiving again does not churn git
+    with open(tmp / METRICS_GZ, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz:
+        gz.write("".join(line + "\n" for line in lines).encode("utf-8"))
+    record = {"source": str(src.resolve()), "archived": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+              "rows": len(lines), "last_step": int(json.loads(lines[-1])["step"]) if lines else 0,
+              "finished": load_run(tmp).finished,
+              "note": "a record of a run (config, metrics, summary) without its checkpoints: "
+                      "mimex report / plot read it; it cannot be resumed"}
+    (tmp / ARCHIVE_FILE).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    old = dest.with_name(f".{dest.name}.old-{os.getpid()}")
+    moved = False
+    try:
+        if dest.exists():  # the older record stays whole until the new one is in place
+            os.replace(dest, old)
+            moved = True
+        os.replace(tmp, dest)
+    except OSError:
+        if moved and not dest.exists():
+            os.replace(old, dest)
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
 def archive_runs(paths: list[str | Path], out: str | Path) -> list[Archived]:
     """Archive every run directory at or below ``paths`` into ``out`` (see the module doc)."""
     out = Path(out)
-    pairs = _destinations(paths)
-    for run, rel in pairs:  # every check before anything is written
-        src, dest = run.path, out / rel
-        if src.resolve() == dest.resolve():
-            raise ConfigError(f"{src} is already in the archive folder {out}; choose another --out")
-        if (src / ARCHIVE_FILE).exists():
-            raise ConfigError(f"{src} is itself an archived record; archive the original run directory")
-        if dest.exists() and not (dest / ARCHIVE_FILE).exists():
-            raise ConfigError(f"{dest} exists and is not an archived run; choose another --out "
-                              "(archive never overwrites other files)")
+    pairs = _destinations(paths, out)
+    for src, rel in pairs:  # every check before anything is written
+        _check(src, out / rel, out)
     done = []
-    for run, rel in pairs:
-        src, dest = run.path, out / rel
+    for src, rel in pairs:
+        dest = out / rel
+        # the small files first: rows read after a summary always cover it
+        small = {name: (src / name).read_bytes() for name in COPIED if (src / name).exists()}
         lines = _source_lines(src)
-        before = _archived_rows(dest)
+        before = _record_rows(dest) if dest.exists() else -1
         if before > len(lines):
             done.append(Archived(src, dest, before, "kept"))
             continue
-        if before == len(lines):
+        held = {name: (dest / name).read_bytes() for name in COPIED if (dest / name).exists()}
+        small = {**held, **small}  # a file the record has and the run no longer has is kept
+        if before == len(lines) and held == small:
             done.append(Archived(src, dest, before, "same"))
             continue
-        tmp = dest.with_name(f".{dest.name}.tmp-{os.getpid()}")  # hidden: find_runs skips it
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
-        for name in COPIED:
-            if (src / name).exists():
-                shutil.copy2(src / name, tmp / name)
-        # mtime 0: the same rows give the same bytes, so a re-archive does not churn git
-        with open(tmp / METRICS_GZ, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz:
-            gz.write("".join(line + "\n" for line in lines).encode("utf-8"))
-        last_step = int(json.loads(lines[-1])["step"]) if lines else 0
-        record = {"source": str(src.resolve()), "archived": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                  "rows": len(lines), "last_step": last_step,
-                  "finished": run.finished,
-                  "note": "a record of a run (config, metrics, summary) without its checkpoints: "
-                          "mimex report / plot read it; it cannot be resumed"}
-        (tmp / ARCHIVE_FILE).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-        old = dest.with_name(f".{dest.name}.old-{os.getpid()}")
-        if dest.exists():  # the older record stays whole until the new one is in place
-            os.replace(dest, old)
-        os.replace(tmp, dest)
-        shutil.rmtree(old, ignore_errors=True)
+        _write(src, dest, small, lines)
         done.append(Archived(src, dest, len(lines), "written"))
     return done

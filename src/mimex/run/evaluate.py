@@ -38,6 +38,8 @@ def evaluate(run_dir: str | Path, episodes: int = 10, device: str = "cpu") -> di
     cfg = load_run_config(run_dir)
     ckpt_path = run_dir / CHECKPOINT
     if not ckpt_path.exists():
+        if (run_dir / errors.ARCHIVE_FILE).exists():
+            raise CheckpointError(errors.RUN_DIR_ARCHIVED.format(run_dir=run_dir))
         raise CheckpointError(f"{run_dir} has no {CHECKPOINT} to evaluate; train first")
     ckpt = load_checkpoint(ckpt_path)
     agent_state = {**ckpt["agent"], "explorer": None, "tracker": None, "replay": None}
