@@ -282,7 +282,10 @@ class PPOAgent:
         n = 0
         # a tensor, so a compiled loss is not specialised (and recompiled) on each std value
         std_t = None if std is None else torch.tensor(float(std), device=self.device)
+        stopped = False
         for epoch in range(p.epochs):
+            if stopped:
+                break
             for g in self.optimizer.param_groups:
                 g["lr"] = self._lr(epoch)
             if p.sampler == "sequential":  # consecutive steps x all envs, the same split each epoch
@@ -296,6 +299,10 @@ class PPOAgent:
                                            b["actions"][idx], b["logp"][idx], b["adv"][idx],
                                            b["values"][idx], b["returns"][idx], std_t, p)
                     _check_finite("loss", loss.detach(), self.global_step)
+                    if p.target_kl > 0 and float(out["approx_kl"]) > 1.5 * p.target_kl:
+                        stopped = True  # the policy moved far enough from the rollout's: no step
+                    if stopped and n > 0:
+                        break
                     self.optimizer.zero_grad(set_to_none=True)
                     loss.backward()
                 self._compile_pending = False
@@ -306,6 +313,9 @@ class PPOAgent:
                     sums[k] = sums.get(k, 0.0) + float(v.detach())
                 n += 1
         metrics = {f"losses/{k}": v / n for k, v in sums.items()}
+        if p.target_kl > 0:
+            metrics["losses/update_fraction"] = n / (p.epochs * p.minibatches)
+            metrics["losses/kl_stop"] = float(stopped)
         metrics["charts/learning_rate"] = self.optimizer.param_groups[0]["lr"]
         return metrics
 

@@ -15,7 +15,8 @@ from typing import Any
 
 # Keys added after the first release, with the value that behaves as before they existed.
 _OLD_PPO = {"sampler": "shuffle", "value_loss": "half_mse", "adam_eps": 1e-5, "feature_norm": "none",
-            "compile": False, "schedule_steps": 0, "std_squared": False, "reward_clip": 0.0}
+            "compile": False, "schedule_steps": 0, "std_squared": False, "reward_clip": 0.0,
+            "target_kl": 0.0}
 _OLD_ICM = {"linear_encoder": False, "detach_forward": False, "update_proportion": 1.0, "return_gamma": 0.99}
 _OLD_RND = {"predictor_extra_layer": True, "return_gamma": 0.99}
 _OLD_MIMEX = {"update_proportion": 1.0, "return_gamma": 0.99}

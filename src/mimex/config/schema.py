@@ -58,6 +58,7 @@ class PPOConfig:
     clip_value_loss: bool = opt(False, "clip the value update like the policy ratio")
     ent_coef: float = opt(0.0, "entropy bonus weight")
     max_grad_norm: float = opt(0.5, "gradient norm clip")
+    target_kl: float = opt(0.0, "stop an update's epochs early, before the optimiser step of the first minibatch whose approximate KL to the rollout's policy exceeds 1.5 x target_kl (as SB3); 0 = off (the paper, CleanRL's default). Logged: losses/update_fraction, losses/kl_stop")
     reward_clip: float = opt(0.0, "clip the extrinsic reward PPO learns from to [-reward_clip, reward_clip] (Atari: 1, as CleanRL and the RND paper; with integer game scores that is the reward's sign); 0 = off. Logged returns stay unclipped")
     norm_adv: str = opt("minibatch", "standardise advantages per 'minibatch' (CleanRL), over the whole 'batch' once (MVP, the paper's code), or 'off'")
     sampler: str = opt("shuffle", "minibatches: 'shuffle' (random samples each epoch) or 'sequential' (consecutive rollout steps x all envs, the same split every epoch: MVP)")
@@ -90,6 +91,7 @@ class PPOConfig:
         check(self.feature_norm in FEATURE_NORMS, f"ppo.feature_norm must be one of {FEATURE_NORMS}, got {self.feature_norm!r}")
         check(self.adam_eps > 0, f"ppo.adam_eps must be > 0, got {self.adam_eps}")
         check(self.reward_clip >= 0, f"ppo.reward_clip must be >= 0 (0 = off), got {self.reward_clip}")
+        check(self.target_kl >= 0, f"ppo.target_kl must be >= 0 (0 = off), got {self.target_kl}")
         check(self.num_steps >= 1 and self.epochs >= 1 and self.minibatches >= 1,
               f"ppo.num_steps, epochs, minibatches must be >= 1, got {self.num_steps}, {self.epochs}, {self.minibatches}")
         check(0 < self.gamma <= 1 and 0 <= self.gae_lambda <= 1,
