@@ -28,6 +28,10 @@ def add_parsers(sub: Any) -> None:
     s.add_argument("--root", default="runs", help="folder of the run directories (default runs)")
     s.add_argument("--threads", type=int, default=1, help="torch threads per run (default 1)")
     s.add_argument("--max-retries", type=int, default=3, help="ray backend: retries of a run whose worker dies")
+    s.add_argument("--archive", metavar="DIR",
+                   help="archive each run into DIR as it finishes, and every selected run when the "
+                        "sweep ends or stops (mimex archive: config, metrics, summary, no checkpoints; "
+                        "DIR/<run name>, e.g. results/fig3-pixmc-cpu/pixmc-FrankaReach/mimex/seed0)")
     s.add_argument("--only", action="append", default=[], metavar="FIELD=VALUES",
                    help="run a slice of the sweep: env=pixmc/KukaReach, method=none,mimex (globs "
                         "allowed), seed=0-1; repeatable, every filter must hold")
@@ -103,19 +107,25 @@ def cmd_sweep(a: argparse.Namespace) -> int:
           f"{done} finished (skipped), {resume} to resume{grow}, {len(todo) - resume - extend} new",
           flush=True)
     log = lambda text: print(text, flush=True)  # noqa: E731
+    on_done = None if not a.archive else (lambda run: _archive([run], a.archive, log))
     try:
         if a.backend == "ray":
             import os
 
-            failed = run_ray(todo, a.address or os.environ.get("RAY_ADDRESS"), a.max_retries, log)
+            failed = run_ray(todo, a.address or os.environ.get("RAY_ADDRESS"), a.max_retries, log,
+                             on_done=on_done)
         else:
-            failed = run_local(todo, max(a.workers, 1), log)
+            failed = run_local(todo, max(a.workers, 1), log, on_done=on_done)
     except KeyboardInterrupt as exc:
+        if a.archive:
+            _archive(runs, a.archive, log)
         try:
             print("sweep interrupted; run the same command to resume", file=sys.stderr)
         except OSError:  # the terminal is gone (SIGHUP)
             pass
         return 128 + getattr(exc, "signum", 2)  # 130 for Ctrl-C, 143 for SIGTERM
+    if a.archive:
+        _archive(runs, a.archive, log)
     top = Path(runs[0].config.run_dir).parents[2] if runs else root
     if failed:
         print(f"sweep: {failed} run(s) failed (see sweep.log in their directories); run the same "
@@ -124,6 +134,24 @@ def cmd_sweep(a: argparse.Namespace) -> int:
     which = f"{len(states)} selected runs" if a.only else f"{len(states)} runs"
     print(f"sweep: all {which} finished. Next: mimex report {top}  /  mimex plot {top}")
     return 0
+
+
+def _archive(runs: list[Any], out: str, log: Any) -> None:
+    """``mimex sweep --archive``: each run that has started, into ``out/<run name>``; a
+    failure is reported, never raised (the runs themselves are untouched)."""
+    from mimex.analysis.archive import archive_runs
+    from mimex.errors import MimexError
+
+    for run in runs:
+        d = Path(run.config.run_dir)
+        if not (d / "config.json").exists():
+            continue
+        try:
+            for r in archive_runs([d], Path(out) / Path(run.name).parent):
+                if r.outcome == "written":
+                    log(f"  archived {run.name} ({r.rows} rows) into {r.dest}")
+        except (MimexError, OSError) as exc:
+            log(f"  could not archive {run.name}: {exc}")
 
 
 def cmd_archive(a: argparse.Namespace) -> int:

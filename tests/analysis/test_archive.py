@@ -135,3 +135,22 @@ def test_an_archived_run_cannot_be_trained_or_swept(tmp_path, capsys):
     assert main(["eval", "--run-dir", str(rec)]) == 2
     assert "is an archived record of a run" in capsys.readouterr().err
     assert sorted(os.listdir(rec)) == before
+
+
+def test_sweep_archive_records_each_run_as_it_finishes(tmp_path, capsys):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("name: t\npreset: debug\nset: {env.name: toy/Corridor, explore.name: none, steps: 64}\n"
+                    "seeds: 2\n")
+    out = tmp_path / "results"
+    assert main(["sweep", str(spec), "--root", str(tmp_path / "runs"), "--workers", "2",
+                 "--archive", str(out)]) == 0
+    text = capsys.readouterr().out
+    for seed in (0, 1):
+        rec = out / "t" / "toy-Corridor" / "none" / f"seed{seed}"
+        assert f"archived t/toy-Corridor/none/seed{seed} (2 rows) into {rec}" in text
+        assert json.loads((rec / "archive.json").read_text())["finished"] is True
+    # the end-of-sweep pass finds them unchanged; a finished sweep run again archives nothing new
+    assert main(["sweep", str(spec), "--root", str(tmp_path / "runs"), "--archive", str(out)]) == 0
+    assert "archived" not in capsys.readouterr().out
+    assert report(group_runs(find_runs([out])), "charts/success_rate") == report(
+        group_runs(find_runs([tmp_path / "runs"])), "charts/success_rate")

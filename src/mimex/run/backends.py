@@ -212,10 +212,22 @@ def plan_text(spec: Spec, states: list[RunState], workers: int) -> str:
     return "\n".join(lines)
 
 
+def after_run(on_done: Callable[[PlannedRun], None] | None, run: PlannedRun, say: Log) -> None:
+    """``on_done(run)``; an error is logged (the sweep goes on)."""
+    if on_done is None:
+        return
+    try:
+        on_done(run)
+    except Exception as exc:  # noqa: BLE001 - e.g. an archive folder that cannot be written
+        say(f"  after {run.name}: {type(exc).__name__}: {exc}")
+
+
 def run_local(todo: list[tuple[PlannedRun, dict[str, Any]]], workers: int, log: Log = print,
-              report_every: float = 60.0, poll: float = 0.3) -> int:
+              report_every: float = 60.0, poll: float = 0.3,
+              on_done: Callable[[PlannedRun], None] | None = None) -> int:
     """Train the runs in up to ``workers`` processes (``python -m mimex.run.worker DIR``, output
-    in ``DIR/sweep.log``). Returns the number of failed runs. Ctrl-C, SIGTERM or SIGHUP
+    in ``DIR/sweep.log``), calling ``on_done(run)`` as each finishes (an error there is logged,
+    not raised). Returns the number of failed runs. Ctrl-C, SIGTERM or SIGHUP
     stops the workers with one SIGTERM each (they checkpoint) and raises ``SweepStopped``
     (a ``KeyboardInterrupt``); rerunning the sweep resumes them. Signals are only caught when
     called from the main thread (Python's rule); from another thread the caller must stop
@@ -259,6 +271,7 @@ def run_local(todo: list[tuple[PlannedRun, dict[str, Any]]], workers: int, log: 
                         done += 1
                         say(f"[{done + failed}/{n} finished, {len(running)} running] done {run.name}: step "
                             f"{last_logged_step(Path(run.config.run_dir))} in {time.time() - t0:.0f} s")
+                        after_run(on_done, run, say)
                     else:
                         failed += 1
                         say(f"[{done + failed}/{n} finished, {len(running)} running] FAILED {run.name} "

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import signal
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from mimex.config.schema import to_dict
 from mimex.errors import ConfigError
-from mimex.run.backends import Log, last_logged_step, total_steps
+from mimex.run.backends import Log, after_run, last_logged_step, total_steps
 from mimex.run.stopping import StopSignals, never_raising, stop_reason
 from mimex.run.sweep import PlannedRun
 from mimex.run.worker import run_one
@@ -67,11 +68,13 @@ def _stop_tasks(ray: Any, refs: list[Any], grace: float, say: Log) -> None:
 
 def run_ray(todo: list[tuple[PlannedRun, dict[str, Any]]], address: str | None = None,
             max_retries: int = 3, log: Log = print, report_every: float = 60.0,
-            poll: float = 1.0, grace: float = 600.0) -> int:
+            poll: float = 1.0, grace: float = 600.0,
+            on_done: Callable[[PlannedRun], None] | None = None) -> int:
     """Train the runs as Ray tasks (one CPU per torch thread) on the cluster at ``address``
     (or the Ray this process already joined, or a new local one). A task whose worker dies
     is retried up to ``max_retries`` times and resumes from its checkpoint. Returns the
-    number of failed runs. Ctrl-C, SIGTERM or SIGHUP (caught from the main thread only)
+    number of failed runs; ``on_done(run)`` is called in this process as each run finishes
+    (it sees the run directory where the cluster shares its file system). Ctrl-C, SIGTERM or SIGHUP (caught from the main thread only)
     cancels every task gracefully, waits up to ``grace`` seconds for their checkpoints and
     raises ``SweepStopped``; rerunning the sweep resumes them."""
     try:
@@ -93,7 +96,7 @@ def run_ray(todo: list[tuple[PlannedRun, dict[str, Any]]], address: str | None =
                     task = ray.remote(num_cpus=max(run.config.threads, 1), max_retries=max_retries)(_ray_task)
                     refs[task.remote(to_dict(run.config), meta)] = (run, time.time())
                     say(f"submitted {run.name}")
-                return _follow(ray, refs, stop, say, report_every, poll)
+                return _follow(ray, refs, stop, say, report_every, poll, on_done)
             except BaseException as exc:  # a signal, or any error of this loop: stop the tasks
                 stop.ignore()
                 say(f"interrupted ({stop_reason(exc)}): cancelling {len(refs)} Ray task(s) (a running "
@@ -106,7 +109,7 @@ def run_ray(todo: list[tuple[PlannedRun, dict[str, Any]]], address: str | None =
 
 
 def _follow(ray: Any, refs: dict[Any, tuple[PlannedRun, float]], stop: StopSignals, say: Log,
-            report_every: float, poll: float) -> int:
+            report_every: float, poll: float, on_done: Callable[[PlannedRun], None] | None = None) -> int:
     """Wait for the submitted tasks, logging each result (and the pending runs' steps every
     ``report_every`` seconds); returns the number of failed runs. Finished ones leave ``refs``."""
     done = failed = 0
@@ -122,6 +125,7 @@ def _follow(ray: Any, refs: dict[Any, tuple[PlannedRun, float]], stop: StopSigna
                 done += 1
                 say(f"[{done + failed}/{n} finished] done {run.name}: step {summary.get('step')} "
                     f"in {time.time() - t0:.0f} s")
+                after_run(on_done, run, say)
             except Exception as exc:  # noqa: BLE001 - a task error is reported, not raised
                 failed += 1
                 say(f"[{done + failed}/{n} finished] FAILED {run.name}: {str(exc).strip().splitlines()[-1]}")
