@@ -82,6 +82,8 @@ def cmd_sweep(a: argparse.Namespace) -> int:
 
     spec = load_spec(a.spec, a.size)
     root = Path(a.root).resolve()
+    if a.archive:
+        _check_archive_folder(a.archive, root)
     runs = expand(spec, root, {"threads": a.threads, "progress": False})
     if a.only:
         selected = select_runs(runs, a.only)
@@ -106,8 +108,10 @@ def cmd_sweep(a: argparse.Namespace) -> int:
     print(f"sweep {spec.name}{'@' + spec.size if spec.size else ''}: {len(states)} runs under {root}: "
           f"{done} finished (skipped), {resume} to resume{grow}, {len(todo) - resume - extend} new",
           flush=True)
-    log = lambda text: print(text, flush=True)  # noqa: E731
-    on_done = None if not a.archive else (lambda run: _archive([run], a.archive, log))
+    from mimex.run.stopping import never_raising
+
+    log = never_raising(lambda text: print(text, flush=True))  # stdout may be gone (SIGHUP)
+    on_done = None if not a.archive else (lambda run: _archive([run], a.archive, log, finished=True))
     try:
         if a.backend == "ray":
             import os
@@ -136,22 +140,37 @@ def cmd_sweep(a: argparse.Namespace) -> int:
     return 0
 
 
-def _archive(runs: list[Any], out: str, log: Any) -> None:
+def _archive(runs: list[Any], out: str, log: Any, finished: bool = False) -> None:
     """``mimex sweep --archive``: each run that has started, into ``out/<run name>``; a
-    failure is reported, never raised (the runs themselves are untouched)."""
+    failure is reported, never raised (the runs themselves are untouched). ``finished``: the
+    runs were reported done, so a missing folder is worth a word (Ray without a shared disk)."""
     from mimex.analysis.archive import archive_runs
-    from mimex.errors import MimexError
 
     for run in runs:
         d = Path(run.config.run_dir)
         if not (d / "config.json").exists():
+            if finished:
+                log(f"  could not archive {run.name}: {d} is not visible here (with Ray, put --root "
+                    "on a file system the driver shares)")
             continue
         try:
             for r in archive_runs([d], Path(out) / Path(run.name).parent):
                 if r.outcome == "written":
                     log(f"  archived {run.name} ({r.rows} rows) into {r.dest}")
-        except (MimexError, OSError) as exc:
-            log(f"  could not archive {run.name}: {exc}")
+        except Exception as exc:  # noqa: BLE001 - reported; the sweep and its runs go on
+            log(f"  could not archive {run.name}: {type(exc).__name__}: {exc}")
+
+
+def _check_archive_folder(archive: str, root: Path) -> None:
+    """``--archive`` must be apart from ``--root``: records among the runs would be counted as
+    more seeds by ``mimex report``, and runs among the records would be trained there."""
+    from mimex.errors import ConfigError
+
+    out = Path(archive).resolve()
+    if out == root or root in out.parents or out in root.parents:
+        raise ConfigError(f"--archive {archive} and --root {root} overlap; put the archive beside "
+                          "the runs (e.g. --root runs --archive results), so that a report of either "
+                          "counts each seed once")
 
 
 def cmd_archive(a: argparse.Namespace) -> int:

@@ -30,16 +30,18 @@ def test_off_by_default_and_a_loose_target_changes_nothing():
     assert steps_off == 12 and "losses/update_fraction" not in off
     loose, steps_loose, w_loose = _iterate(1e6)
     assert steps_loose == 12 and loose["losses/update_fraction"] == 1.0 and loose["losses/kl_stop"] == 0.0
+    assert loose["losses/kl_at_stop"] == 0.0
     assert all(torch.equal(a, b) for a, b in zip(w_off, w_loose, strict=True))
 
 
 def test_a_tight_target_stops_after_the_first_step():
-    # the first minibatch is scored at the rollout's own policy (KL 0), so it always steps;
+    # the first minibatch always steps (it is scored at the rollout's own policy, KL about 0);
     # the second is scored after that step, past any tiny target
     metrics, steps, _ = _iterate(1e-12)
     assert steps == 1
     assert metrics["losses/update_fraction"] == pytest.approx(1 / 12) and metrics["losses/kl_stop"] == 1.0
     assert metrics["losses/approx_kl"] < 1e-6  # the mean over the one minibatch that stepped
+    assert metrics["losses/kl_at_stop"] > 1.5e-12  # the KL of the minibatch that did not
 
 
 def test_a_negative_target_is_refused():

@@ -154,3 +154,6 @@ def test_sweep_archive_records_each_run_as_it_finishes(tmp_path, capsys):
     assert "archived" not in capsys.readouterr().out
     assert report(group_runs(find_runs([out])), "charts/success_rate") == report(
         group_runs(find_runs([tmp_path / "runs"])), "charts/success_rate")
+    for inside in (tmp_path / "runs" / "t", tmp_path / "runs", tmp_path):  # overlapping folders
+        assert main(["sweep", str(spec), "--root", str(tmp_path / "runs"), "--archive", str(inside)]) == 2
+        assert "overlap; put the archive beside the runs" in capsys.readouterr().err

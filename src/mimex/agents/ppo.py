@@ -282,7 +282,7 @@ class PPOAgent:
         n = 0
         # a tensor, so a compiled loss is not specialised (and recompiled) on each std value
         std_t = None if std is None else torch.tensor(float(std), device=self.device)
-        stopped = False
+        stopped, kl_at_stop = False, 0.0
         for epoch in range(p.epochs):
             if stopped:
                 break
@@ -299,8 +299,9 @@ class PPOAgent:
                                            b["actions"][idx], b["logp"][idx], b["adv"][idx],
                                            b["values"][idx], b["returns"][idx], std_t, p)
                     _check_finite("loss", loss.detach(), self.global_step)
-                    if p.target_kl > 0 and float(out["approx_kl"]) > 1.5 * p.target_kl:
-                        stopped = True  # the policy moved far enough from the rollout's: no step
+                    if p.target_kl > 0 and not stopped and float(out["approx_kl"]) > 1.5 * p.target_kl:
+                        # the policy moved far enough from the rollout's: no step (but at least one)
+                        stopped, kl_at_stop = True, float(out["approx_kl"])
                     if stopped and n > 0:
                         break
                     self.optimizer.zero_grad(set_to_none=True)
@@ -316,6 +317,7 @@ class PPOAgent:
         if p.target_kl > 0:
             metrics["losses/update_fraction"] = n / (p.epochs * p.minibatches)
             metrics["losses/kl_stop"] = float(stopped)
+            metrics["losses/kl_at_stop"] = kl_at_stop
         metrics["charts/learning_rate"] = self.optimizer.param_groups[0]["lr"]
         return metrics
 

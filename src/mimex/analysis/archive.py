@@ -23,6 +23,7 @@ import json
 import os
 import shutil
 import time
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,7 +70,7 @@ def _record_rows(dest: Path) -> int:
         pass
     try:
         return gzip.decompress((dest / METRICS_GZ).read_bytes()).count(b"\n")
-    except (OSError, EOFError):
+    except (OSError, EOFError, zlib.error):
         raise ConfigError(f"the record {dest} is damaged (archive.json and metrics.jsonl.gz unreadable); "
                           "move it away, then archive the run again") from None
 
@@ -147,7 +148,7 @@ def _write(src: Path, dest: Path, small: dict[str, bytes], lines: list[str]) -> 
             os.replace(dest, old)
             moved = True
         os.replace(tmp, dest)
-    except OSError:
+    except BaseException:  # an OSError, or a second Ctrl-C between the two renames
         if moved and not dest.exists():
             os.replace(old, dest)
         shutil.rmtree(tmp, ignore_errors=True)

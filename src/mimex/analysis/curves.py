@@ -13,6 +13,7 @@ from __future__ import annotations
 import gzip
 import json
 import math
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -112,7 +113,7 @@ def load_run(path: str | Path) -> Run:
     elif (p / "metrics.jsonl.gz").exists():  # an archived run (mimex archive)
         try:
             text = gzip.decompress((p / "metrics.jsonl.gz").read_bytes()).decode("utf-8")
-        except (OSError, EOFError, UnicodeDecodeError) as exc:
+        except (OSError, EOFError, UnicodeDecodeError, zlib.error) as exc:
             raise ConfigError(f"{p}/metrics.jsonl.gz cannot be read ({exc}); archive the run again") from None
     if text:
         for line in text.splitlines():

@@ -58,7 +58,7 @@ class PPOConfig:
     clip_value_loss: bool = opt(False, "clip the value update like the policy ratio")
     ent_coef: float = opt(0.0, "entropy bonus weight")
     max_grad_norm: float = opt(0.5, "gradient norm clip")
-    target_kl: float = opt(0.0, "stop an update's epochs early, before the optimiser step of the first minibatch whose approximate KL to the rollout's policy exceeds 1.5 x target_kl (as SB3); 0 = off (the paper, CleanRL's default). Logged: losses/update_fraction, losses/kl_stop")
+    target_kl: float = opt(0.0, "stop an update's epochs early, before the optimiser step of the first minibatch whose approximate KL to the rollout's policy exceeds 1.5 x target_kl (as SB3, except that the first minibatch always steps); 0 = off (the paper, CleanRL's default). Logged: losses/update_fraction, losses/kl_stop (1 if stopped), losses/kl_at_stop (the KL that stopped it, else 0)")
     reward_clip: float = opt(0.0, "clip the extrinsic reward PPO learns from to [-reward_clip, reward_clip] (Atari: 1, as CleanRL and the RND paper; with integer game scores that is the reward's sign); 0 = off. Logged returns stay unclipped")
     norm_adv: str = opt("minibatch", "standardise advantages per 'minibatch' (CleanRL), over the whole 'batch' once (MVP, the paper's code), or 'off'")
     sampler: str = opt("shuffle", "minibatches: 'shuffle' (random samples each epoch) or 'sequential' (consecutive rollout steps x all envs, the same split every epoch: MVP)")
