@@ -1,6 +1,7 @@
 """mimex.config.diff: the one comparison of saved configs behind resume, sweep and plot checks."""
 
 from mimex.config.diff import changed_keys, flatten, value_text
+from mimex.config.overrides import resolve_config
 
 
 def test_flatten_keeps_env_options_whole_and_flattening_twice_is_once():
@@ -36,3 +37,13 @@ def test_the_config_hash_ignores_unused_explorer_options_only():
     assert config_hash(rnd) != config_hash(resolve_config("debug", {"explore.name": "rnd"}, ["explore.rnd.lr=0.1"]))
     icm = resolve_config("debug", {"explore.name": "icm"}, [])
     assert config_hash(icm) != config_hash(resolve_config("debug", {"explore.name": "icm"}, ["explore.icm.lr=0.1"]))
+
+
+def test_a_whole_number_for_a_float_key_is_the_same_run():
+    from mimex.run.sweep import config_hash
+
+    as_int = resolve_config("debug", {"ppo.target_kl": 0, "explore.beta": 1})
+    as_float = resolve_config("debug", {"ppo.target_kl": 0.0, "explore.beta": 1.0})
+    assert type(as_int.ppo.target_kl) is float and type(as_int.explore.beta) is float
+    assert config_hash(as_int) == config_hash(as_float)
+    assert type(resolve_config("debug", {"env.num_envs": 4}).env.num_envs) is int  # ints stay ints

@@ -265,7 +265,12 @@ def from_dict(cls: type, data: dict[str, Any]) -> Any:
 
             raise ConfigError(f"unknown config key {key!r} for {cls.__name__}; valid: {', '.join(fields)}")
         sub = _dataclass_type(fields[key])
-        kwargs[key] = from_dict(sub, value) if sub is not None and isinstance(value, dict) else value
+        if sub is not None and isinstance(value, dict):
+            value = from_dict(sub, value)
+        elif (isinstance(fields[key].default, float) and isinstance(value, int)
+              and not isinstance(value, bool)):
+            value = float(value)  # `beta: 1` in a YAML spec is the same run as `beta: 1.0`
+        kwargs[key] = value
     return cls(**kwargs)
 
 
