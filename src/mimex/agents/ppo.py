@@ -299,9 +299,10 @@ class PPOAgent:
                                            b["actions"][idx], b["logp"][idx], b["adv"][idx],
                                            b["values"][idx], b["returns"][idx], std_t, p)
                     _check_finite("loss", loss.detach(), self.global_step)
-                    if p.target_kl > 0 and not stopped and float(out["approx_kl"]) > 1.5 * p.target_kl:
-                        # the policy moved far enough from the rollout's: no step (but at least one)
-                        stopped, kl_at_stop = True, float(out["approx_kl"])
+                    if p.target_kl > 0 and not stopped:
+                        kl = float(out["approx_kl"])
+                        if kl > 1.5 * p.target_kl:  # far enough from the rollout's policy: no step
+                            stopped, kl_at_stop = True, kl  # (but at least one, n > 0 below)
                     if stopped and n > 0:
                         break
                     self.optimizer.zero_grad(set_to_none=True)

@@ -25,7 +25,8 @@ from typing import Any
 from mimex.config.diff import BOOKKEEPING, changed_keys, value_text
 from mimex.config.migrate import upgrade_config
 from mimex.config.schema import RunConfig, from_dict, to_dict
-from mimex.errors import ARCHIVE_FILE, RUN_DIR_ARCHIVED, ConfigError
+from mimex.errors import ConfigError
+from mimex.run.lock import refuse_record
 from mimex.run.stopping import StopSignals, never_raising, stop_reason
 from mimex.run.sweep import PlannedRun, Spec, config_hash
 from mimex.run.worker import project_version, read_sweep_file, write_sweep_file
@@ -138,8 +139,7 @@ def run_state(run: PlannedRun) -> RunState:
         summary = None
     if summary is not None and int(summary.get("step", 0)) >= run.config.steps:
         return RunState(run, "done", int(summary["step"]), total)
-    if (d / ARCHIVE_FILE).exists():  # a record without its checkpoint: nothing to train from
-        raise ConfigError(RUN_DIR_ARCHIVED.format(run_dir=d))
+    refuse_record(d)  # a record without its checkpoint: nothing to train from
     if (d / "checkpoint.pt").exists():  # a finished run of a smaller budget is extended
         return RunState(run, "extend" if summary is not None else "resume", step, total)
     if summary is not None:

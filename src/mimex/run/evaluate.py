@@ -16,6 +16,7 @@ from mimex.config.migrate import upgrade_config
 from mimex.config.schema import RunConfig, from_dict
 from mimex.errors import CheckpointError, InputError
 from mimex.run.checkpoint import CHECKPOINT, load_checkpoint
+from mimex.run.lock import refuse_record
 from mimex.run.train import make_vec_env, resolve_device
 
 EVAL_SEED_OFFSET = 1_000_000
@@ -38,8 +39,7 @@ def evaluate(run_dir: str | Path, episodes: int = 10, device: str = "cpu") -> di
     cfg = load_run_config(run_dir)
     ckpt_path = run_dir / CHECKPOINT
     if not ckpt_path.exists():
-        if (run_dir / errors.ARCHIVE_FILE).exists():
-            raise CheckpointError(errors.RUN_DIR_ARCHIVED.format(run_dir=run_dir))
+        refuse_record(run_dir, CheckpointError)
         raise CheckpointError(f"{run_dir} has no {CHECKPOINT} to evaluate; train first")
     ckpt = load_checkpoint(ckpt_path)
     agent_state = {**ckpt["agent"], "explorer": None, "tracker": None, "replay": None}

@@ -28,8 +28,7 @@ def prepare_run_dir(path: str | Path) -> Path:
     run_dir = Path(path)
     if run_dir.exists() and not run_dir.is_dir():
         raise errors.ConfigError(errors.RUN_DIR_UNUSABLE.format(run_dir=run_dir, reason="it is a file"))
-    if (run_dir / errors.ARCHIVE_FILE).exists():
-        raise errors.ConfigError(errors.RUN_DIR_ARCHIVED.format(run_dir=run_dir))
+    refuse_record(run_dir)
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
         probe = run_dir / f".write-test.{os.getpid()}"
@@ -39,6 +38,13 @@ def prepare_run_dir(path: str | Path) -> Path:
         reason = f"it is not a writable directory ({exc.strerror or exc})"
         raise errors.ConfigError(errors.RUN_DIR_UNUSABLE.format(run_dir=run_dir, reason=reason)) from None
     return run_dir
+
+
+def refuse_record(run_dir: Path, error: type[errors.MimexError] = errors.ConfigError) -> None:
+    """``error`` (RUN_DIR_ARCHIVED) if ``run_dir`` is an archived record (``mimex archive``):
+    it has no checkpoint, so nothing can train, resume or evaluate from it."""
+    if (Path(run_dir) / errors.ARCHIVE_FILE).exists():
+        raise error(errors.RUN_DIR_ARCHIVED.format(run_dir=run_dir))
 
 
 class RunLock:
