@@ -1,9 +1,14 @@
 """The speed table behind `mimex sweep --dry-run`'s hour estimates."""
 
+import json
+from pathlib import Path
+
 import pytest
 
 from mimex.config.overrides import resolve_config
-from mimex.run.speeds import EXPLORER_FACTOR, FALLBACK, run_hours, speed_for
+from mimex.run import backends
+from mimex.run.speeds import EXPLORER_FACTOR, FALLBACK, measured_pace, run_hours, speed_for, table_speed
+from mimex.run.sweep import expand, load_spec
 
 
 def test_rows_match_task_obs_and_explorer_first_match_wins():
@@ -29,3 +34,55 @@ def test_run_hours_counts_the_remaining_steps_at_the_runs_speed():
     cfg = resolve_config("pixmc-paper", {"env.name": "pixmc/KukaReach", "explore.name": "mimex"})
     assert run_hours(cfg, 951 * 3600) == pytest.approx(1.0)
     assert run_hours(cfg, 0) == 0.0
+
+
+def _metrics(run_dir, rows):
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "metrics.jsonl").write_text("".join(
+        (r if isinstance(r, str) else json.dumps(r)) + "\n" for r in rows), encoding="utf-8")
+    return run_dir
+
+
+def test_measured_pace_is_steps_over_seconds_after_the_first_iteration(tmp_path):
+    """KukaReach MIMEx from pixels is 951 steps/s in the table. Iterations of 1 s and 3 s
+    at equal batches go at 2 batches / 4 s, not at the mean of their rates."""
+    cfg = resolve_config("pixmc-paper", {"env.name": "pixmc/KukaReach", "explore.name": "mimex"})
+    batch = 951
+    d = _metrics(tmp_path / "run", [{"step": batch, "perf/sps": 1.0},  # start-up: left out
+                                    {"step": 2 * batch, "perf/sps": batch / 1.0},
+                                    "{not json", {"step": 3 * batch},  # damaged, no rate: skipped
+                                    {"step": 4 * batch, "perf/sps": batch / 3.0}])
+    assert measured_pace(cfg, d) == pytest.approx(0.5)
+    assert run_hours(cfg, 951 * 3600, pace=0.5) == pytest.approx(2.0)
+    assert measured_pace(cfg, tmp_path / "nothing") is None
+    assert measured_pace(cfg, _metrics(tmp_path / "one", [{"step": batch, "perf/sps": 5.0}])) is None
+
+
+def test_measured_pace_of_drqv2_skips_the_seed_steps(tmp_path):
+    cfg = resolve_config("dmc-cpu", {})
+    rate = table_speed(cfg).steps_per_s
+    seed = cfg.drqv2.seed_steps
+    d = _metrics(tmp_path / "run", [{"step": 100, "perf/sps": 400.0}, {"step": seed, "perf/sps": 400.0},
+                                    {"step": seed + 100, "perf/sps": rate * 2}])
+    assert measured_pace(cfg, d) == pytest.approx(2.0)
+
+
+def test_dry_run_adds_the_estimate_at_the_pace_measured_here(tmp_path):
+    """Two runs that trained at 0.5x and 1.0x the table: the median pace (0.75) is used for
+    the runs that have not started; each started run goes at its own pace."""
+    spec = load_spec("fig7@cpu")
+    runs = expand(spec, tmp_path)[:3]
+    states = [backends.RunState(r, state, 0, backends.total_steps(r.config))
+              for r, state in zip(runs, ("resume", "resume", "new"))]
+    for s, pace in zip(states, (0.5, 1.0)):
+        rate = table_speed(s.run.config).steps_per_s * pace
+        _metrics(Path(s.run.config.run_dir), [{"step": 1, "perf/sps": 1.0}, {"step": 2, "perf/sps": rate}])
+    table = sum(run_hours(s.run.config, s.total) for s in states)
+    text = backends.plan_text(spec, states, workers=2)
+    line = next(line for line in text.splitlines() if line.startswith("measured here"))
+    assert "2 run(s) of this sweep trained at 0.75x the table's speed" in line and "0.50-1.00" in line
+    expected = sum(run_hours(s.run.config, s.total) / p for s, p in zip(states, (0.5, 1.0, 0.75)))
+    assert f"about {expected:.1f} run-hours to go, {expected / 2:.1f} h wall-clock" in line
+    assert expected > table
+    fresh = [backends.RunState(r, "new", 0, backends.total_steps(r.config)) for r in runs]
+    assert "measured here" not in backends.plan_text(spec, fresh, workers=2)  # nothing has trained

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import statistics
 import subprocess
 import sys
 import time
@@ -207,9 +208,32 @@ def plan_text(spec: Spec, states: list[RunState], workers: int) -> str:
               f"estimated {hours:.1f} run-hours at the speeds in mimex/run/speeds.py "
               f"({speeds.MEASURED_ON}); about {hours / max(workers, 1):.1f} h wall-clock with "
               f"--workers {workers} if each worker has its own core"]
+    lines += _measured_pace_lines(states, workers)
     if spec.notes:
         lines.append(f"notes: {spec.notes}")
     return "\n".join(lines)
+
+
+def _measured_pace_lines(states: list[RunState], workers: int) -> list[str]:
+    """The estimate again at the pace this sweep's runs have trained at on this machine (each
+    run that has trained at its own pace, the others at the median pace), if any has."""
+    from mimex.run import speeds
+
+    paces = {}
+    for s in states:
+        if s.state != "new":
+            pace = speeds.measured_pace(s.run.config, Path(s.run.config.run_dir))
+            if pace is not None:
+                paces[s.run.name] = pace
+    if not paces:
+        return []
+    typical = statistics.median(paces.values())
+    hours = sum(speeds.run_hours(s.run.config, 0 if s.state == "done" else s.total - s.step,
+                                 paces.get(s.run.name, typical)) for s in states)
+    spread = f", {min(paces.values()):.2f}-{max(paces.values()):.2f}" if len(paces) > 1 else ""
+    return [f"measured here: {len(paces)} run(s) of this sweep trained at {typical:.2f}x the table's "
+            f"speed (their steps over their seconds after the first iteration, median over runs{spread}); at that pace about "
+            f"{hours:.1f} run-hours to go, {hours / max(workers, 1):.1f} h wall-clock with --workers {workers}"]
 
 
 def after_run(on_done: Callable[[PlannedRun], None] | None, run: PlannedRun, say: Log) -> None:

@@ -10,10 +10,12 @@ first), with one torch thread, as ``mimex sweep`` runs it. Re-measure on your ma
 from __future__ import annotations
 
 import fnmatch
+import json
 import statistics
 import tempfile
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 MEASURED_ON = ("measured 2026-11-26 on a shared 2-core CPU VM, no GPU, 1 torch thread per run; "
@@ -123,11 +125,9 @@ def speed_for(env: str, obs: str | None, explore: str, n_masks: int = 1) -> Spee
 SEED_STEPS_PER_S = 446.0
 
 
-def run_hours(cfg: Any, remaining_steps: int) -> float:
-    """Estimated hours of one run (a RunConfig) with ``remaining_steps`` steps to go."""
-    seed_left = 0
-    if cfg.agent == "drqv2":
-        seed_left = min(remaining_steps, max(0, cfg.drqv2.seed_steps - (cfg.steps - remaining_steps)))
+def table_speed(cfg: Any) -> Speed:
+    """The row of the table (or ``DRQV2_SPEEDS``) that a run (a RunConfig) is estimated at;
+    for DrQ-v2, its speed past the seed steps."""
     obs = cfg.env.obs
     if obs is None:  # the task's default kind
         try:
@@ -141,7 +141,41 @@ def run_hours(cfg: Any, remaining_steps: int) -> float:
     if cfg.agent == "drqv2":
         rows = DRQV2_SPEEDS.get((cfg.drqv2.batch_size, int((cfg.env.options or {}).get("image_size", 84))), {})
         s = rows.get(cfg.explore.name, rows.get("*", s))
-    return ((remaining_steps - seed_left) / s.steps_per_s + seed_left / SEED_STEPS_PER_S) / 3600.0
+    return s
+
+
+def run_hours(cfg: Any, remaining_steps: int, pace: float = 1.0) -> float:
+    """Estimated hours of one run (a RunConfig) with ``remaining_steps`` steps to go, at
+    ``pace`` times the table's speed (1: the table; DrQ-v2's seed steps are not scaled)."""
+    seed_left = 0
+    if cfg.agent == "drqv2":
+        seed_left = min(remaining_steps, max(0, cfg.drqv2.seed_steps - (cfg.steps - remaining_steps)))
+    s = table_speed(cfg)
+    return ((remaining_steps - seed_left) / (s.steps_per_s * pace) + seed_left / SEED_STEPS_PER_S) / 3600.0
+
+
+def measured_pace(cfg: Any, run_dir: Path) -> float | None:
+    """How fast a run that has trained here went, as a multiple of its table speed: the mean
+    rate of its logged iterations after the first (for DrQ-v2, after the seed steps), i.e. the
+    harmonic mean of their ``perf/sps`` (steps over seconds, so slow stretches weigh as the
+    hours they took), over ``table_speed(cfg)``. None without such an iteration; damaged
+    lines are skipped. Reads ``run_dir/metrics.jsonl``."""
+    path = Path(run_dir) / "metrics.jsonl"
+    if not path.exists():
+        return None
+    first = cfg.drqv2.seed_steps if cfg.agent == "drqv2" else 0
+    rates = []
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for i, line in enumerate(f):
+            try:
+                row = json.loads(line)
+                if i > 0 and row["step"] > first and row["perf/sps"] > 0:
+                    rates.append(float(row["perf/sps"]))
+            except (ValueError, KeyError, TypeError):
+                continue
+    if not rates:
+        return None
+    return len(rates) / sum(1.0 / r for r in rates) / table_speed(cfg).steps_per_s
 
 
 # What `python -m mimex.run.speeds` measures: (preset, dotted overrides).
