@@ -7,7 +7,14 @@ import pytest
 
 from mimex.config.overrides import resolve_config
 from mimex.run import backends
-from mimex.run.speeds import EXPLORER_FACTOR, FALLBACK, measured_pace, run_hours, speed_for, table_speed
+from mimex.run.speeds import (
+    EXPLORER_FACTOR,
+    FALLBACK,
+    measured_pace,
+    run_hours,
+    speed_for,
+    table_speed,
+)
 from mimex.run.sweep import expand, load_spec
 
 
@@ -73,15 +80,15 @@ def test_dry_run_adds_the_estimate_at_the_pace_measured_here(tmp_path):
     spec = load_spec("fig7@cpu")
     runs = expand(spec, tmp_path)[:3]
     states = [backends.RunState(r, state, 0, backends.total_steps(r.config))
-              for r, state in zip(runs, ("resume", "resume", "new"))]
-    for s, pace in zip(states, (0.5, 1.0)):
+              for r, state in zip(runs, ("resume", "resume", "new"), strict=True)]
+    for s, pace in zip(states[:2], (0.5, 1.0), strict=True):
         rate = table_speed(s.run.config).steps_per_s * pace
         _metrics(Path(s.run.config.run_dir), [{"step": 1, "perf/sps": 1.0}, {"step": 2, "perf/sps": rate}])
     table = sum(run_hours(s.run.config, s.total) for s in states)
     text = backends.plan_text(spec, states, workers=2)
     line = next(line for line in text.splitlines() if line.startswith("measured here"))
     assert "2 run(s) of this sweep trained at 0.75x the table's speed" in line and "0.50-1.00" in line
-    expected = sum(run_hours(s.run.config, s.total) / p for s, p in zip(states, (0.5, 1.0, 0.75)))
+    expected = sum(run_hours(s.run.config, s.total) / p for s, p in zip(states, (0.5, 1.0, 0.75), strict=True))
     assert f"about {expected:.1f} run-hours to go, {expected / 2:.1f} h wall-clock" in line
     assert expected > table
     fresh = [backends.RunState(r, "new", 0, backends.total_steps(r.config)) for r in runs]
