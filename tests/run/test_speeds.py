@@ -10,6 +10,7 @@ from mimex.run import backends
 from mimex.run.speeds import (
     EXPLORER_FACTOR,
     FALLBACK,
+    SEED_STEPS_PER_S,
     measured_pace,
     run_hours,
     speed_for,
@@ -58,6 +59,8 @@ def test_measured_pace_is_steps_over_seconds_after_the_first_iteration(tmp_path)
     d = _metrics(tmp_path / "run", [{"step": batch, "perf/sps": 1.0},  # start-up: left out
                                     {"step": 2 * batch, "perf/sps": batch / 1.0},
                                     "{not json", {"step": 3 * batch},  # damaged, no rate: skipped
+                                    {"step": 3 * batch, "perf/sps": "inf"}, "{\"step\": 1, \"perf/sps\": Infinity}",
+                                    {"step": 3 * batch, "perf/sps": True}, {"step": 3 * batch, "perf/sps": 0},
                                     {"step": 4 * batch, "perf/sps": batch / 3.0}])
     assert measured_pace(cfg, d) == pytest.approx(0.5)
     assert run_hours(cfg, 951 * 3600, pace=0.5) == pytest.approx(2.0)
@@ -69,27 +72,34 @@ def test_measured_pace_of_drqv2_skips_the_seed_steps(tmp_path):
     cfg = resolve_config("dmc-cpu", {})
     rate = table_speed(cfg).steps_per_s
     seed = cfg.drqv2.seed_steps
-    d = _metrics(tmp_path / "run", [{"step": 100, "perf/sps": 400.0}, {"step": seed, "perf/sps": 400.0},
-                                    {"step": seed + 100, "perf/sps": rate * 2}])
+    batch = cfg.drqv2.steps_per_iteration
+    d = _metrics(tmp_path / "run", [{"step": batch, "perf/sps": 400.0}, {"step": seed, "perf/sps": 400.0},
+                                    {"step": seed + batch // 2, "perf/sps": 400.0},  # half seed steps
+                                    {"step": seed + batch + batch // 2, "perf/sps": rate * 2}])
     assert measured_pace(cfg, d) == pytest.approx(2.0)
+    # the seed steps left go at the environment's speed, whatever the pace of the updates
+    seed_h = seed / SEED_STEPS_PER_S / 3600
+    assert run_hours(cfg, cfg.steps, pace=2.0) - seed_h == pytest.approx((run_hours(cfg, cfg.steps) - seed_h) / 2)
 
 
 def test_dry_run_adds_the_estimate_at_the_pace_measured_here(tmp_path):
-    """Two runs that trained at 0.5x and 1.0x the table: the median pace (0.75) is used for
-    the runs that have not started; each started run goes at its own pace."""
+    """Runs that trained at 0.5x, 1.0x and (finished) 2.0x the table: the median pace (1.0)
+    is used for the run that has not started; each started run goes at its own pace; the
+    finished one adds no hours."""
     spec = load_spec("fig7@cpu")
-    runs = expand(spec, tmp_path)[:3]
+    runs = expand(spec, tmp_path)[:4]
     states = [backends.RunState(r, state, 0, backends.total_steps(r.config))
-              for r, state in zip(runs, ("resume", "resume", "new"), strict=True)]
-    for s, pace in zip(states[:2], (0.5, 1.0), strict=True):
+              for r, state in zip(runs, ("resume", "resume", "done", "new"), strict=True)]
+    for s, pace in zip(states[:3], (0.5, 1.0, 2.0), strict=True):
         rate = table_speed(s.run.config).steps_per_s * pace
         _metrics(Path(s.run.config.run_dir), [{"step": 1, "perf/sps": 1.0}, {"step": 2, "perf/sps": rate}])
     table = sum(run_hours(s.run.config, s.total) for s in states)
     text = backends.plan_text(spec, states, workers=2)
-    line = next(line for line in text.splitlines() if line.startswith("measured here"))
-    assert "2 run(s) of this sweep trained at 0.75x the table's speed" in line and "0.50-1.00" in line
-    expected = sum(run_hours(s.run.config, s.total) / p for s, p in zip(states, (0.5, 1.0, 0.75), strict=True))
+    line = next(line for line in text.splitlines() if line.startswith("measured:"))
+    assert "3 run(s) under this root trained at 1.00x the table's speed" in line and "0.50-2.00" in line
+    expected = sum(run_hours(s.run.config, s.total) / p for s, p in zip(states[:2] + states[3:], (0.5, 1.0, 1.0),
+                                                                         strict=True))
     assert f"about {expected:.1f} run-hours to go, {expected / 2:.1f} h wall-clock" in line
-    assert expected > table
+    assert f"estimated {table - run_hours(states[2].run.config, states[2].total):.1f} run-hours" in text
     fresh = [backends.RunState(r, "new", 0, backends.total_steps(r.config)) for r in runs]
-    assert "measured here" not in backends.plan_text(spec, fresh, workers=2)  # nothing has trained
+    assert "measured:" not in backends.plan_text(spec, fresh, workers=2)  # nothing has trained

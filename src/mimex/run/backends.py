@@ -215,8 +215,10 @@ def plan_text(spec: Spec, states: list[RunState], workers: int) -> str:
 
 
 def _measured_pace_lines(states: list[RunState], workers: int) -> list[str]:
-    """The estimate again at the pace this sweep's runs have trained at on this machine (each
-    run that has trained at its own pace, the others at the median pace), if any has."""
+    """The estimate again at the pace this sweep's runs have trained at where their logs were
+    written (each run that has trained at its own pace, the others at the median), if any has.
+    The runs' device and threads are bookkeeping (not in the config hash): a root copied from
+    another machine reports that machine's pace."""
     from mimex.run import speeds
 
     paces = {}
@@ -231,9 +233,10 @@ def _measured_pace_lines(states: list[RunState], workers: int) -> list[str]:
     hours = sum(speeds.run_hours(s.run.config, 0 if s.state == "done" else s.total - s.step,
                                  paces.get(s.run.name, typical)) for s in states)
     spread = f", {min(paces.values()):.2f}-{max(paces.values()):.2f}" if len(paces) > 1 else ""
-    return [f"measured here: {len(paces)} run(s) of this sweep trained at {typical:.2f}x the table's "
-            f"speed (their steps over their seconds after the first iteration, median over runs{spread}); at that pace about "
-            f"{hours:.1f} run-hours to go, {hours / max(workers, 1):.1f} h wall-clock with --workers {workers}"]
+    return [f"measured: {len(paces)} run(s) under this root trained at {typical:.2f}x the table's "
+            f"speed (their logged steps over their seconds after the first row, median over runs{spread}); "
+            f"at those paces (each of them at its own, the others at the median) about {hours:.1f} "
+            f"run-hours to go, {hours / max(workers, 1):.1f} h wall-clock with --workers {workers}"]
 
 
 def after_run(on_done: Callable[[PlannedRun], None] | None, run: PlannedRun, say: Log) -> None:

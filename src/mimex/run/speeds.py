@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import math
 import statistics
 import tempfile
 import time
@@ -155,27 +156,35 @@ def run_hours(cfg: Any, remaining_steps: int, pace: float = 1.0) -> float:
 
 
 def measured_pace(cfg: Any, run_dir: Path) -> float | None:
-    """How fast a run that has trained here went, as a multiple of its table speed: the mean
-    rate of its logged iterations after the first (for DrQ-v2, after the seed steps), i.e. the
-    harmonic mean of their ``perf/sps`` (steps over seconds, so slow stretches weigh as the
-    hours they took), over ``table_speed(cfg)``. None without such an iteration; damaged
-    lines are skipped. Reads ``run_dir/metrics.jsonl``."""
+    """How fast a run went where it trained, as a multiple of its table speed: the mean rate
+    of its logged iterations after the file's first row (for DrQ-v2, those wholly past the
+    seed steps), i.e. the harmonic mean of their ``perf/sps`` (steps over seconds, so slow
+    stretches weigh as the hours they took), over ``table_speed(cfg)``. With ``log_every``
+    1 (the default) that is every such iteration; with more, a sample of them. None without
+    such an iteration; damaged lines and rates that are not finite positive numbers are
+    skipped. Reads ``run_dir/metrics.jsonl``."""
     path = Path(run_dir) / "metrics.jsonl"
     if not path.exists():
         return None
-    first = cfg.drqv2.seed_steps if cfg.agent == "drqv2" else 0
+    seed_steps, batch = (cfg.drqv2.seed_steps, cfg.drqv2.steps_per_iteration) if cfg.agent == "drqv2" else (0, 0)
     rates = []
     with open(path, encoding="utf-8", errors="replace") as f:
         for i, line in enumerate(f):
             try:
                 row = json.loads(line)
-                if i > 0 and row["step"] > first and row["perf/sps"] > 0:
-                    rates.append(float(row["perf/sps"]))
+                rate, step = row["perf/sps"], row["step"]
             except (ValueError, KeyError, TypeError):
                 continue
+            if i == 0 or not _finite_positive(rate) or not _finite_positive(step) or step - batch < seed_steps:
+                continue
+            rates.append(float(rate))
     if not rates:
         return None
     return len(rates) / sum(1.0 / r for r in rates) / table_speed(cfg).steps_per_s
+
+
+def _finite_positive(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) and x > 0
 
 
 # What `python -m mimex.run.speeds` measures: (preset, dotted overrides).
