@@ -20,6 +20,7 @@ import numpy as np
 
 from mimex.analysis import stats
 from mimex.analysis.curves import EPISODE_METRICS, Group, final_value, group_curves
+from mimex.run.speeds import iteration_rates
 
 
 @dataclass
@@ -54,20 +55,12 @@ def summarise(group: Group, metric: str, window: int = 200, per_steps: float = 1
     hours = [s["wall_clock_s"] / 3600.0 * per_steps / s["step"] for s in done if "wall_clock_s" in s]
     peaks = [s.get("peak_cuda_mib", s.get("peak_rss_mib", float("nan"))) for s in done]
     steps = max((r.rows[-1]["step"] for r in group.runs if r.rows), default=0)
-    rates = [np.median(v) for r in group.runs if (v := _steady_rates(r.rows))]
+    rates = [np.median(v) for r in group.runs if (v := iteration_rates(r.rows))]
     steady = [per_steps / rate / 3600.0 for rate in rates if rate > 0]
     return Row(group.method, finals, aucs, len(group.runs), sum(r.finished for r in group.runs),
                float(np.mean(hours)) if hours else float("nan"),
                float(np.mean(steady)) if steady else float("nan"),
                float(np.max(peaks)) if peaks else float("nan"), int(steps))
-
-
-def _steady_rates(rows: list[dict]) -> list[float]:
-    """``perf/sps`` of a run's iterations after the first (by ``iteration`` where logged: the
-    first iteration pays the start-up)."""
-    first = min((row.get("iteration", 1) for row in rows), default=1)
-    return [row["perf/sps"] for i, row in enumerate(rows)
-            if row.get("perf/sps") and (row["iteration"] > first if "iteration" in row else i > 0)]
 
 
 def _steps_text(n: float) -> str:

@@ -166,21 +166,30 @@ def measured_pace(cfg: Any, run_dir: Path) -> float | None:
     path = Path(run_dir) / "metrics.jsonl"
     if not path.exists():
         return None
-    seed_steps, batch = (cfg.drqv2.seed_steps, cfg.drqv2.steps_per_iteration) if cfg.agent == "drqv2" else (0, 0)
-    rates = []
+    rows = []
     with open(path, encoding="utf-8", errors="replace") as f:
-        for i, line in enumerate(f):
+        for line in f:
             try:
                 row = json.loads(line)
-                rate, step = row["perf/sps"], row["step"]
-            except (ValueError, KeyError, TypeError):
+            except ValueError:
                 continue
-            if i == 0 or not _finite_positive(rate) or not _finite_positive(step) or step - batch < seed_steps:
-                continue
-            rates.append(float(rate))
+            if isinstance(row, dict) and _finite_positive(row.get("step")):
+                rows.append(row)
+    seed_steps, batch = (cfg.drqv2.seed_steps, cfg.drqv2.steps_per_iteration) if cfg.agent == "drqv2" else (0, 0)
+    rates = iteration_rates(rows, past_step=seed_steps + batch)
     if not rates:
         return None
     return len(rates) / sum(1.0 / r for r in rates) / table_speed(cfg).steps_per_s
+
+
+def iteration_rates(rows: list[dict[str, Any]], past_step: int = 0) -> list[float]:
+    """``perf/sps`` of a run's logged iterations after the first (by ``iteration`` where
+    logged, else by position: the first pays the start-up) that end at ``past_step`` or later,
+    keeping only finite positive numbers."""
+    first = min((row.get("iteration", 1) for row in rows), default=1)
+    return [float(row["perf/sps"]) for i, row in enumerate(rows)
+            if _finite_positive(row.get("perf/sps")) and row.get("step", 0) >= past_step
+            and (row["iteration"] > first if "iteration" in row else i > 0)]
 
 
 def _finite_positive(x: Any) -> bool:
